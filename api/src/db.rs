@@ -1,0 +1,137 @@
+//! Connecting to SQLite or PostgreSQL through one code path, and migrating safely.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, TransactionTrait,
+};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::error::ApiResult;
+
+/// Counts every SQL statement the pool runs; read by `/metrics` and by the tests that prove
+/// a request's statement count is bounded by its shape.
+#[derive(Debug, Default)]
+pub struct StatementCounter(AtomicU64);
+
+impl StatementCounter {
+    /// Statements run so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The database handle shared by every request.
+#[derive(Clone)]
+pub struct Db {
+    /// The pool.
+    pub conn: DatabaseConnection,
+    /// SQLite allows one writer at a time and fails a deferred transaction that tries to
+    /// upgrade to a write while another writer holds the file, so writers queue here in
+    /// process instead of failing with "database is locked". PostgreSQL needs no such gate.
+    write_gate: Option<Arc<Mutex<()>>>,
+    /// Statements run through this pool.
+    pub statements: Arc<StatementCounter>,
+}
+
+/// Held for the length of a write transaction.
+pub struct WriteGuard<'a>(#[allow(dead_code)] Option<MutexGuard<'a, ()>>);
+
+/// A write transaction holding the write gate; dropped without `commit`, it rolls back.
+pub struct WriteTxn<'a> {
+    txn: DatabaseTransaction,
+    _gate: WriteGuard<'a>,
+}
+
+impl WriteTxn<'_> {
+    /// The transaction to run statements in.
+    pub fn txn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> ApiResult<()> {
+        Ok(self.txn.commit().await?)
+    }
+}
+
+impl Db {
+    /// Connects, with SQLite in WAL mode and foreign keys on.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let is_sqlite = url.starts_with("sqlite:");
+        let in_memory = is_sqlite && url.contains(":memory:");
+        let mut options = ConnectOptions::new(url.to_string());
+        options
+            // Several in-memory SQLite connections would be several separate databases.
+            .max_connections(if in_memory { 1 } else { max_connections })
+            .min_connections(if in_memory { 1 } else { 0 })
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(5))
+            .idle_timeout(Duration::from_secs(300))
+            .sqlx_logging(false);
+        if is_sqlite {
+            options.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    // NORMAL in WAL mode loses nothing when the process is killed; only a
+                    // power cut can lose the last commits, which FULL would also fsync.
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        }
+        let statements = Arc::new(StatementCounter::default());
+        let mut conn = Database::connect(options).await?;
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_info| {
+            counter.0.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self {
+            conn,
+            write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))),
+            statements,
+        })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Waits for the right to write (SQLite) and returns the guard to hold while writing.
+    pub async fn write_gate(&self) -> WriteGuard<'_> {
+        match &self.write_gate {
+            Some(m) => WriteGuard(Some(m.lock().await)),
+            None => WriteGuard(None),
+        }
+    }
+
+    /// Begins a write transaction, after waiting for the write gate.
+    pub async fn begin_write(&self) -> ApiResult<WriteTxn<'_>> {
+        let gate = self.write_gate().await;
+        let txn = self.conn.begin().await?;
+        Ok(WriteTxn { txn, _gate: gate })
+    }
+
+    /// Applies pending migrations. On PostgreSQL a transaction-scoped advisory lock makes
+    /// replicas that start together take turns: the first migrates, the rest find nothing to
+    /// do. PostgreSQL DDL is transactional, so a failed migration leaves nothing behind.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        let _gate = self.write_gate().await;
+        let txn = self.conn.begin().await?;
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(7238471650012)")
+                .await?;
+        }
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.conn.execute_unprepared("SELECT 1").await.is_ok()
+    }
+}

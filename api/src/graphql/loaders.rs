@@ -1,0 +1,104 @@
+//! Per-request DataLoaders, so nested fields cost one query per level, not one per row.
+//!
+//! Loaders are built for each request and dropped with it: nothing cached for one caller
+//! is ever served to another. They load reference rows only; anything scoped is checked by
+//! the resolver against the loaded school through `store::scope`.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use entity::{local_authority, school, school_census, trust};
+use futures::future::BoxFuture;
+
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::store::schools;
+
+/// A failed batch load, shared by every waiter on the batch.
+#[derive(Clone, Debug)]
+pub struct LoadError(Arc<str>);
+
+type LoadFn<K, V> = fn(Db, Vec<K>) -> BoxFuture<'static, ApiResult<HashMap<K, V>>>;
+
+/// A loader that runs one store function over a batch of keys.
+pub struct StoreLoader<K, V> {
+    db: Db,
+    load: LoadFn<K, V>,
+}
+
+impl<K, V> Loader<K> for StoreLoader<K, V>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    type Value = V;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[K]) -> Result<HashMap<K, V>, LoadError> {
+        (self.load)(self.db.clone(), keys.to_vec())
+            .await
+            .map_err(|e| LoadError(Arc::from(format!("{e:?}"))))
+    }
+}
+
+/// One loader's handle.
+pub type L<K, V> = DataLoader<StoreLoader<K, V>>;
+
+fn loader<K, V>(db: &Db, load: LoadFn<K, V>) -> L<K, V>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    DataLoader::new(
+        StoreLoader {
+            db: db.clone(),
+            load,
+        },
+        tokio::spawn,
+    )
+}
+
+/// Loads one key, turning a batch failure into an internal error.
+pub async fn one<K, V>(l: &L<K, V>, key: K) -> ApiResult<Option<V>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    l.load_one(key)
+        .await
+        .map_err(|LoadError(msg)| ApiError::internal(msg))
+}
+
+/// The loaders of one request.
+pub struct Loaders {
+    /// Schools by URN.
+    pub schools: L<i32, school::Model>,
+    /// LAs by code.
+    pub las: L<i32, local_authority::Model>,
+    /// Trusts by UID.
+    pub trusts: L<i32, trust::Model>,
+    /// Latest census snapshot by URN.
+    pub census: L<i32, school_census::Model>,
+}
+
+impl Loaders {
+    /// Fresh loaders over `db`.
+    pub fn new(db: &Db) -> Self {
+        Self {
+            schools: loader(db, |db, k| {
+                Box::pin(async move { schools::schools_by_urn(&db.conn, &k).await })
+            }),
+            las: loader(db, |db, k| {
+                Box::pin(async move { schools::las_by_code(&db.conn, &k).await })
+            }),
+            trusts: loader(db, |db, k| {
+                Box::pin(async move { schools::trusts_by_uid(&db.conn, &k).await })
+            }),
+            census: loader(db, |db, k| {
+                Box::pin(async move { schools::census_by_urn(&db.conn, &k).await })
+            }),
+        }
+    }
+}

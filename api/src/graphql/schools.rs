@@ -1,0 +1,512 @@
+//! Reference data over GraphQL: the viewer, LAs, trusts and schools (SPEC 4.1 and 5).
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use entity::{local_authority, school, school_census, trust};
+
+use crate::domain::validation;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::{Conn, Date, connection, loaders, page, rc};
+use crate::store::{self, schools::SchoolQuery};
+
+/// The phase of education a school provides (GIAS `PhaseOfEducation`).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Nursery.
+    Nursery,
+    /// Primary.
+    Primary,
+    /// Middle (deemed primary or secondary).
+    Middle,
+    /// Secondary.
+    Secondary,
+    /// All-through.
+    AllThrough,
+    /// 16 plus.
+    SixteenPlus,
+    /// Not applicable (special schools, PRUs and the like).
+    NotApplicable,
+}
+
+/// What kind of establishment a school is; decides whether the SENCO regulations bind it.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SchoolKind {
+    /// A mainstream school (maintained, academy or free school): a relevant school.
+    Mainstream,
+    /// A maintained nursery school: a relevant school.
+    MaintainedNursery,
+    /// A special school.
+    Special,
+    /// Alternative provision (pupil referral units and AP academies).
+    AlternativeProvision,
+    /// An independent school.
+    Independent,
+    /// Anything else (colleges, secure units, establishments outside England ...).
+    Other,
+}
+
+macro_rules! stored_enum {
+    ($t:ident { $($v:ident = $s:literal),* $(,)? }) => {
+        impl $t {
+            /// The stored form.
+            pub fn as_db(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+            /// From the stored form.
+            pub fn from_db(s: &str) -> ApiResult<Self> {
+                match s {
+                    $($s => Ok(Self::$v),)*
+                    other => Err(ApiError::internal(format!(
+                        "stored {} value `{other}` is unknown", stringify!($t)
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+stored_enum!(Phase {
+    Nursery = "NURSERY",
+    Primary = "PRIMARY",
+    Middle = "MIDDLE",
+    Secondary = "SECONDARY",
+    AllThrough = "ALL_THROUGH",
+    SixteenPlus = "SIXTEEN_PLUS",
+    NotApplicable = "NOT_APPLICABLE",
+});
+
+stored_enum!(SchoolKind {
+    Mainstream = "MAINSTREAM",
+    MaintainedNursery = "MAINTAINED_NURSERY",
+    Special = "SPECIAL",
+    AlternativeProvision = "ALTERNATIVE_PROVISION",
+    Independent = "INDEPENDENT",
+    Other = "OTHER",
+});
+
+/// Whether the SENCO regulations bind a school of this stored kind (SPEC 4.1: reg 49 applies
+/// to mainstream schools and maintained nursery schools).
+pub fn is_relevant_kind(kind: &str) -> bool {
+    matches!(kind, "MAINSTREAM" | "MAINTAINED_NURSERY")
+}
+
+/// The caller, as the server understood its token.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    /// The token's `sub`; null for an anonymous request.
+    sub: Option<String>,
+    /// The scope words the server recognised, in a stable order; unknown words are left out.
+    scopes: Vec<String>,
+}
+
+/// A local authority.
+#[derive(SimpleObject)]
+pub struct LocalAuthority {
+    /// The DfE three-digit LA code.
+    code: i32,
+    /// The LA's name.
+    name: String,
+}
+
+impl From<local_authority::Model> for LocalAuthority {
+    fn from(m: local_authority::Model) -> Self {
+        Self {
+            code: m.code,
+            name: m.name,
+        }
+    }
+}
+
+/// An academy trust (a GIAS group).
+#[derive(SimpleObject)]
+pub struct Trust {
+    /// The GIAS group UID.
+    uid: i32,
+    /// The trust's name.
+    name: String,
+}
+
+impl From<trust::Model> for Trust {
+    fn from(m: trust::Model) -> Self {
+        Self {
+            uid: m.uid,
+            name: m.name,
+        }
+    }
+}
+
+/// The school census figures the DfE published for a school.
+#[derive(SimpleObject)]
+pub struct SchoolCensus {
+    /// The census day the figures describe.
+    collected_on: Date,
+    /// Pupils on roll; null when the census withheld it.
+    number_on_roll: Option<i32>,
+    /// Pupils with an EHC plan (census code E); null when withheld.
+    ehcp: Option<i32>,
+    /// Pupils on SEN support (census code K); null when withheld.
+    sen_support: Option<i32>,
+}
+
+impl From<school_census::Model> for SchoolCensus {
+    fn from(m: school_census::Model) -> Self {
+        Self {
+            collected_on: Date(m.collected_on),
+            number_on_roll: m.number_on_roll,
+            ehcp: m.ehcp,
+            sen_support: m.sen_support,
+        }
+    }
+}
+
+/// A school. Only schools the caller may read are ever returned.
+pub struct School(pub school::Model);
+
+#[Object]
+impl School {
+    /// The six-digit unique reference number.
+    async fn urn(&self) -> i32 {
+        self.0.urn
+    }
+    /// The school's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The LA the school belongs to.
+    async fn local_authority(&self, ctx: &Context<'_>) -> async_graphql::Result<LocalAuthority> {
+        let l = super::loaders(ctx)?;
+        Ok(loaders::one(&l.las, self.0.la_code)
+            .await?
+            .map(LocalAuthority::from)
+            .ok_or_else(|| ApiError::internal(format!("LA {} missing", self.0.la_code)))?)
+    }
+    /// The trust the school belongs to; null when it is in none.
+    async fn trust(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Trust>> {
+        let Some(uid) = self.0.trust_uid else {
+            return Ok(None);
+        };
+        let l = super::loaders(ctx)?;
+        Ok(loaders::one(&l.trusts, uid).await?.map(Trust::from))
+    }
+    /// The school's phase of education.
+    async fn phase(&self) -> async_graphql::Result<Phase> {
+        Ok(Phase::from_db(&self.0.phase)?)
+    }
+    /// The kind of establishment.
+    async fn kind(&self) -> async_graphql::Result<SchoolKind> {
+        Ok(SchoolKind::from_db(&self.0.kind)?)
+    }
+    /// Whether the school is an academy or free school.
+    async fn is_academy(&self) -> bool {
+        self.0.is_academy
+    }
+    /// Whether the SENCO regulations bind the school (mainstream or maintained nursery).
+    async fn is_relevant_school(&self) -> bool {
+        is_relevant_kind(&self.0.kind)
+    }
+    /// Pupils on roll as last recorded; null when unknown.
+    async fn number_on_roll(&self) -> Option<i32> {
+        self.0.number_on_roll
+    }
+    /// The URN of the school this one replaced (an academy's predecessor); null when none.
+    async fn predecessor_urn(&self) -> Option<i32> {
+        self.0.predecessor_urn
+    }
+    /// The date the school closed; null while open.
+    async fn closed_on(&self) -> Option<Date> {
+        self.0.closed_on.map(Date)
+    }
+    /// The latest DfE census figures for the school; null when none was imported.
+    async fn census(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SchoolCensus>> {
+        let l = super::loaders(ctx)?;
+        Ok(loaders::one(&l.census, self.0.urn)
+            .await?
+            .map(SchoolCensus::from))
+    }
+}
+
+/// Narrows a list of schools; every field given must match.
+#[derive(InputObject, Default, Clone)]
+pub struct SchoolFilter {
+    /// Only schools of this LA.
+    pub la_code: Option<i32>,
+    /// Only schools of this trust.
+    pub trust_uid: Option<i32>,
+    /// Only these URNs (at most 1000).
+    pub urns: Option<Vec<i32>>,
+    /// Only members of this cluster.
+    pub cluster_id: Option<async_graphql::ID>,
+    /// Only these phases.
+    pub phases: Option<Vec<Phase>>,
+    /// Only these kinds.
+    pub kinds: Option<Vec<SchoolKind>>,
+    /// Only schools whose name contains this text, ignoring case.
+    pub name_contains: Option<String>,
+}
+
+/// Parses a GraphQL `ID` holding a positive integer.
+pub fn parse_id(id: &async_graphql::ID, field: &str) -> ApiResult<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| ApiError::bad_input(field, "is not an id this service issued"))
+}
+
+impl SchoolFilter {
+    /// Validates the filter into the store's form.
+    pub fn into_query(self, field: &str) -> ApiResult<SchoolQuery> {
+        if let Some(urns) = &self.urns
+            && urns.len() > 1000
+        {
+            return Err(ApiError::bad_input(
+                format!("{field}.urns"),
+                "at most 1000 URNs",
+            ));
+        }
+        let name_contains = match self.name_contains {
+            Some(t) => {
+                validation::free_text(&t, 200)
+                    .map_err(|m| ApiError::bad_input(format!("{field}.nameContains"), m))?;
+                Some(t.trim().to_string()).filter(|t| !t.is_empty())
+            }
+            None => None,
+        };
+        Ok(SchoolQuery {
+            la_code: self.la_code,
+            trust_uid: self.trust_uid,
+            urns: self.urns,
+            cluster_id: self
+                .cluster_id
+                .as_ref()
+                .map(|id| parse_id(id, &format!("{field}.clusterId")))
+                .transpose()?,
+            phases: self
+                .phases
+                .map(|v| v.into_iter().map(Phase::as_db).collect()),
+            kinds: self
+                .kinds
+                .map(|v| v.into_iter().map(SchoolKind::as_db).collect()),
+            name_contains,
+        })
+    }
+}
+
+/// Creates or renames a local authority.
+#[derive(InputObject)]
+pub struct LocalAuthorityInput {
+    /// The DfE three-digit LA code.
+    pub code: i32,
+    /// The LA's name.
+    pub name: String,
+}
+
+/// Creates or renames a trust.
+#[derive(InputObject)]
+pub struct TrustInput {
+    /// The GIAS group UID (a positive number).
+    pub uid: i32,
+    /// The trust's name.
+    pub name: String,
+}
+
+/// Creates or replaces a school. Every field is written; omitted optional fields are cleared.
+#[derive(InputObject)]
+pub struct SchoolInput {
+    /// The six-digit URN.
+    pub urn: i32,
+    /// The school's name.
+    pub name: String,
+    /// Its LA (must exist).
+    pub la_code: i32,
+    /// Its trust (must exist); null for none.
+    pub trust_uid: Option<i32>,
+    /// Phase of education.
+    pub phase: Phase,
+    /// Kind of establishment.
+    pub kind: SchoolKind,
+    /// Whether it is an academy or free school.
+    pub is_academy: bool,
+    /// Pupils on roll; null when unknown.
+    pub number_on_roll: Option<i32>,
+    /// The URN of the school it replaced, if any.
+    pub predecessor_urn: Option<i32>,
+    /// The date it closed, if it has.
+    pub closed_on: Option<Date>,
+}
+
+fn field_err(field: &str) -> impl Fn(String) -> ApiError + '_ {
+    move |m| ApiError::bad_input(field, m)
+}
+
+/// Reference-data queries.
+#[derive(Default)]
+pub struct SchoolsQuery;
+
+#[Object]
+impl SchoolsQuery {
+    /// The caller: its `sub` and recognised scopes. The one field anonymous callers may read.
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
+        let p = &rc(ctx)?.principal;
+        Ok(Viewer {
+            sub: p.sub.clone(),
+            scopes: p.scopes.iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// The LAs in which the caller may read any school, by code.
+    async fn local_authorities(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<LocalAuthority>> {
+        let rc = rc(ctx)?;
+        Ok(
+            store::schools::local_authorities(&rc.db.conn, &rc.principal)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )
+    }
+
+    /// One school by URN; null when no school has it, `FORBIDDEN` when the caller may not
+    /// read it (URNs are public, so existence is no secret).
+    async fn school(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The six-digit URN.")] urn: i32,
+    ) -> async_graphql::Result<Option<School>> {
+        let rc = rc(ctx)?;
+        Ok(store::schools::school(&rc.db.conn, &rc.principal, urn)
+            .await?
+            .map(School))
+    }
+
+    /// The schools the caller may read, by URN, a page at a time.
+    #[graphql(complexity = "first.unwrap_or(50).clamp(1, 250) as usize * child_complexity + 1")]
+    async fn schools(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the list; every field given must match.")] filter: Option<
+            SchoolFilter,
+        >,
+        #[graphql(desc = "Page size, 1 to 250 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the last edge of the previous page.")] after: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<Conn<School>> {
+        let rc = rc(ctx)?;
+        let has_prev = after.is_some();
+        let page = page(first, after, |c| c.strip_prefix("s:")?.parse().ok())?;
+        let filter = filter.unwrap_or_default().into_query("filter")?;
+        let paged = store::schools::schools(&rc.db.conn, &rc.principal, &filter, page).await?;
+        Ok(connection(paged, has_prev, |s| {
+            (format!("s:{}", s.urn), School(s))
+        }))
+    }
+}
+
+/// Reference-data mutations (admin only).
+#[derive(Default)]
+pub struct SchoolsMutation;
+
+#[Object]
+impl SchoolsMutation {
+    /// Creates or renames a local authority. Needs `admin`.
+    async fn upsert_local_authority(
+        &self,
+        ctx: &Context<'_>,
+        input: LocalAuthorityInput,
+    ) -> async_graphql::Result<LocalAuthority> {
+        let rc = rc(ctx)?;
+        store::scope::require_admin(&rc.principal)?;
+        validation::la_code(input.code).map_err(field_err("input.code"))?;
+        let name = validation::trimmed_name(&input.name, 200).map_err(field_err("input.name"))?;
+        let w = rc.db.begin_write().await?;
+        let out = store::schools::upsert_local_authority(
+            w.txn(),
+            &rc.principal,
+            local_authority::Model {
+                code: input.code,
+                name,
+            },
+        )
+        .await?;
+        w.commit().await?;
+        Ok(out.into())
+    }
+
+    /// Creates or renames a trust. Needs `admin`.
+    async fn upsert_trust(
+        &self,
+        ctx: &Context<'_>,
+        input: TrustInput,
+    ) -> async_graphql::Result<Trust> {
+        let rc = rc(ctx)?;
+        store::scope::require_admin(&rc.principal)?;
+        if input.uid <= 0 {
+            return Err(ApiError::bad_input("input.uid", "must be a positive number").into());
+        }
+        let name = validation::trimmed_name(&input.name, 200).map_err(field_err("input.name"))?;
+        let w = rc.db.begin_write().await?;
+        let out = store::schools::upsert_trust(
+            w.txn(),
+            &rc.principal,
+            trust::Model {
+                uid: input.uid,
+                name,
+            },
+        )
+        .await?;
+        w.commit().await?;
+        Ok(out.into())
+    }
+
+    /// Creates or replaces a school. Needs `admin`.
+    async fn upsert_school(
+        &self,
+        ctx: &Context<'_>,
+        input: SchoolInput,
+    ) -> async_graphql::Result<School> {
+        let rc = rc(ctx)?;
+        store::scope::require_admin(&rc.principal)?;
+        validation::urn(input.urn).map_err(field_err("input.urn"))?;
+        validation::la_code(input.la_code).map_err(field_err("input.laCode"))?;
+        let name = validation::trimmed_name(&input.name, 200).map_err(field_err("input.name"))?;
+        if input.trust_uid.is_some_and(|t| t <= 0) {
+            return Err(ApiError::bad_input("input.trustUid", "must be a positive number").into());
+        }
+        if input
+            .number_on_roll
+            .is_some_and(|n| !(0..=10_000).contains(&n))
+        {
+            return Err(
+                ApiError::bad_input("input.numberOnRoll", "must be between 0 and 10000").into(),
+            );
+        }
+        if let Some(p) = input.predecessor_urn {
+            validation::urn(p).map_err(field_err("input.predecessorUrn"))?;
+        }
+        if input.closed_on.is_some_and(|d| d.0 > super::today()) {
+            return Err(ApiError::bad_input("input.closedOn", "must not be in the future").into());
+        }
+        let w = rc.db.begin_write().await?;
+        let out = store::schools::upsert_school(
+            w.txn(),
+            &rc.principal,
+            school::Model {
+                urn: input.urn,
+                name,
+                la_code: input.la_code,
+                trust_uid: input.trust_uid,
+                phase: input.phase.as_db().to_string(),
+                kind: input.kind.as_db().to_string(),
+                is_academy: input.is_academy,
+                number_on_roll: input.number_on_roll,
+                predecessor_urn: input.predecessor_urn,
+                closed_on: input.closed_on.map(|d| d.0),
+            },
+        )
+        .await?;
+        w.commit().await?;
+        Ok(School(out))
+    }
+}

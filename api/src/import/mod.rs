@@ -1,0 +1,202 @@
+//! Parsing of the DfE files that seed the reference data (SPEC 4.1): the school census,
+//! GIAS establishment data and links, and the LA code list.
+//!
+//! Everything here is pure: bytes or text in, typed rows out, with no database and no I/O,
+//! so the importers can be tested against the real files in `data/`. A row that cannot be
+//! used never aborts a parse; it comes back as a [`Rejected`] with its line number so the
+//! import summary can report it (SPEC 4.1: "a bad row is reported with its line number and
+//! skipped").
+
+pub mod census;
+pub mod gias;
+pub mod la_codes;
+pub mod links;
+pub mod text;
+
+#[cfg(test)]
+mod real_data_tests;
+
+/// A row that could not be used, with its 1-based line number in the file (header is line 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    /// Line on which the row starts; a quoted field may carry it over several lines.
+    pub line: u64,
+    /// Why the row was skipped, naming the offending column and value.
+    pub reason: String,
+}
+
+/// Phase names, matching the GraphQL `Phase` enum and the strings the database stores.
+pub mod phase {
+    pub const NURSERY: &str = "NURSERY";
+    pub const PRIMARY: &str = "PRIMARY";
+    pub const MIDDLE: &str = "MIDDLE";
+    pub const SECONDARY: &str = "SECONDARY";
+    pub const ALL_THROUGH: &str = "ALL_THROUGH";
+    pub const SIXTEEN_PLUS: &str = "SIXTEEN_PLUS";
+    pub const NOT_APPLICABLE: &str = "NOT_APPLICABLE";
+}
+
+/// School kind names, matching the GraphQL `SchoolKind` enum and the strings the database
+/// stores. Only `MAINSTREAM` and `MAINTAINED_NURSERY` are relevant schools (SPEC 4.1).
+pub mod kind {
+    pub const MAINSTREAM: &str = "MAINSTREAM";
+    pub const MAINTAINED_NURSERY: &str = "MAINTAINED_NURSERY";
+    pub const SPECIAL: &str = "SPECIAL";
+    pub const ALTERNATIVE_PROVISION: &str = "ALTERNATIVE_PROVISION";
+    pub const INDEPENDENT: &str = "INDEPENDENT";
+    pub const OTHER: &str = "OTHER";
+}
+
+/// Shared reading of CSV text: header lookup by name and line numbers for rejections.
+mod table {
+    use super::Rejected;
+
+    /// Column positions found by header name, so that a reordered or wider file still reads.
+    pub(super) struct Header {
+        names: Vec<String>,
+    }
+
+    impl Header {
+        pub(super) fn new(record: &csv::StringRecord) -> Self {
+            let names = record.iter().map(|name| name.trim().to_string()).collect();
+            Header { names }
+        }
+
+        /// Position of the column whose header is exactly `name` (ignoring case and padding).
+        pub(super) fn find(&self, name: &str) -> Option<usize> {
+            self.names.iter().position(|n| n.eq_ignore_ascii_case(name))
+        }
+
+        /// Positions of all `names`, or the list of those missing.
+        pub(super) fn require<const N: usize>(
+            &self,
+            names: [&str; N],
+        ) -> Result<[usize; N], String> {
+            let mut found = [0; N];
+            let mut missing = Vec::new();
+            for (slot, name) in found.iter_mut().zip(names) {
+                match self.find(name) {
+                    Some(i) => *slot = i,
+                    None => missing.push(format!("\"{name}\"")),
+                }
+            }
+            if missing.is_empty() {
+                Ok(found)
+            } else {
+                Err(format!("header lacks column(s) {}", missing.join(", ")))
+            }
+        }
+    }
+
+    /// Rows of CSV text whose first record is the header, each checked against the header's
+    /// width: a row with a field too many or too few usually means an unquoted comma has
+    /// shifted every later column, so none of its values can be trusted.
+    pub(super) struct Table<'a> {
+        pub(super) header: Header,
+        width: usize,
+        records: csv::StringRecordsIntoIter<&'a [u8]>,
+        lines: LineCounter<'a>,
+    }
+
+    impl<'a> Table<'a> {
+        /// Reads the header; `Err` when the text has no readable first row.
+        pub(super) fn open(text: &'a str) -> Result<Self, String> {
+            let bytes = text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes();
+            // `flexible` so that a row of the wrong width is one rejection, not the end.
+            let mut records = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(bytes)
+                .into_records();
+            let first = match records.next() {
+                Some(Ok(record)) => record,
+                Some(Err(error)) => return Err(format!("unreadable header row: {error}")),
+                None => return Err("the file is empty: no header row".to_string()),
+            };
+            let lines = LineCounter {
+                bytes,
+                scanned_to: 0,
+                line: 1,
+            };
+            Ok(Table {
+                width: first.len(),
+                header: Header::new(&first),
+                records,
+                lines,
+            })
+        }
+    }
+
+    impl Iterator for Table<'_> {
+        /// The row with the line it starts on (the header is line 1), or why it is unusable.
+        type Item = Result<(u64, csv::StringRecord), Rejected>;
+
+        fn next(&mut self) -> Option<Self::Item> {
+            let (record, line) = match self.records.next()? {
+                Ok(record) => {
+                    let line = self.lines.line_of(record.position());
+                    (record, line)
+                }
+                Err(error) => {
+                    // Only invalid UTF-8 reaches here, and the text is decoded already.
+                    let line = self.lines.line_of(error.position());
+                    let reason = format!("unreadable CSV row: {error}");
+                    return Some(Err(Rejected { line, reason }));
+                }
+            };
+            if record.len() != self.width {
+                let reason = format!(
+                    "row has {} fields but the header has {}",
+                    record.len(),
+                    self.width
+                );
+                return Some(Err(Rejected { line, reason }));
+            }
+            Some(Ok((line, record)))
+        }
+    }
+
+    /// Line numbers for records, counted from byte offsets.
+    ///
+    /// The csv crate's own `Position::line` is off for CRLF files (the GIAS downloads): a
+    /// record is taken to start at the `\n` ending the previous line, so it is reported one
+    /// line early, and blank lines skew it the same way. Counting line breaks up to the
+    /// record's first byte gives the line a person sees in an editor. Records arrive in
+    /// order, so the count carries on from the previous record and the whole file is
+    /// scanned once.
+    struct LineCounter<'a> {
+        bytes: &'a [u8],
+        scanned_to: usize,
+        line: u64,
+    }
+
+    impl LineCounter<'_> {
+        fn line_of(&mut self, position: Option<&csv::Position>) -> u64 {
+            let Some(position) = position else {
+                return self.line;
+            };
+            let mut start = usize::try_from(position.byte())
+                .unwrap_or(usize::MAX)
+                .min(self.bytes.len());
+            // Skip the line ending (and any blank lines) the reported start points into.
+            while let Some(b'\r' | b'\n') = self.bytes.get(start) {
+                start += 1;
+            }
+            let scanned = self.bytes.get(self.scanned_to..start).unwrap_or(&[]);
+            for (i, byte) in scanned.iter().enumerate() {
+                let next = scanned.get(i + 1).or_else(|| self.bytes.get(start));
+                // "\r\n" and "\n" end a line, and so does a lone "\r" (old Mac files).
+                if *byte == b'\n' || (*byte == b'\r' && next != Some(&b'\n')) {
+                    self.line += 1;
+                }
+            }
+            self.scanned_to = self.scanned_to.max(start);
+            self.line
+        }
+    }
+
+    /// A field by position, trimmed; rows have the header's width, so the index is in range.
+    pub(super) fn field<'r>(record: &'r csv::StringRecord, index: usize) -> &'r str {
+        record.get(index).unwrap_or("").trim()
+    }
+}

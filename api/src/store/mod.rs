@@ -1,0 +1,41 @@
+//! Database access, one module per domain. Every function takes the caller and a
+//! `&impl ConnectionTrait`, so it runs the same on the pool or inside a transaction, and
+//! applies row scoping through `scope`, the one enforcement point.
+
+pub mod audit;
+pub mod imports;
+pub mod schools;
+pub mod scope;
+
+/// A page request after validation: at most `first` rows after the key `after`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page<K> {
+    /// Rows wanted (1..=250).
+    pub first: u64,
+    /// Exclusive lower bound of the sort key.
+    pub after: Option<K>,
+}
+
+/// One page of rows, and the total over every page.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    /// The rows of this page.
+    pub rows: Vec<T>,
+    /// Whether more rows follow.
+    pub has_next: bool,
+    /// Rows matching over all pages.
+    pub total: u64,
+}
+
+impl<T> Paged<T> {
+    /// Cuts a `first + 1` fetch down to `first`, noting whether more follow.
+    pub fn from_overfetch(mut rows: Vec<T>, first: u64, total: u64) -> Self {
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        Self {
+            rows,
+            has_next,
+            total,
+        }
+    }
+}

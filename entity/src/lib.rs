@@ -1,0 +1,16 @@
+//! SeaORM entities, one module per table, in the form `sea-orm-cli generate entity` writes.
+//!
+//! Entities are storage rows only; GraphQL output types live in `api::graphql`.
+
+pub mod audit_event;
+pub mod cluster;
+pub mod cluster_member;
+pub mod local_authority;
+pub mod person;
+pub mod prior_senco_service;
+pub mod qualification;
+pub mod school;
+pub mod school_census;
+pub mod senco_appointment;
+pub mod termly_report;
+pub mod trust;

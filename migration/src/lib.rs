@@ -1,0 +1,25 @@
+//! Append-only schema migrations, shared by SQLite and PostgreSQL.
+//!
+//! Never edit a migration that has shipped: add a new one. Seed data never lives here.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m0001_reference_data;
+mod m0002_sencos;
+mod m0003_termly_reports;
+mod m0004_clusters_and_audit;
+
+/// The ordered list of migrations the binary applies.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m0001_reference_data::Migration),
+            Box::new(m0002_sencos::Migration),
+            Box::new(m0003_termly_reports::Migration),
+            Box::new(m0004_clusters_and_audit::Migration),
+        ]
+    }
+}
