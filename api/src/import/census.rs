@@ -152,8 +152,8 @@ fn read(line: u64, record: &csv::StringRecord, columns: Columns) -> Result<Censu
     })
 }
 
-/// The census's seven school types. It has no middle or all-through phase: those schools
-/// are filed as primary or secondary by their deemed phase, and GIAS refines the phase later.
+/// The census's seven school types. Middle and all-through schools have no type of their own
+/// here and appear under primary or secondary; a GIAS import corrects their phase.
 fn kind_and_phase(school_type: &str) -> Option<(&'static str, &'static str)> {
     const TYPES: [(&str, &str, &str); 7] = [
         ("State-funded primary", kind::MAINSTREAM, phase::PRIMARY),

@@ -63,13 +63,14 @@ const fn establishment(
 
 /// Every type in `data/gias_establishment_types_20250422.csv`.
 ///
-/// - MAINSTREAM are the "mainstream schools" of CFA 2014 s83: maintained schools that are
-///   not special schools, and Academy schools that are not special Academies. That takes in
+/// - MAINSTREAM are the "mainstream schools" of CFA 2014 s83(2): maintained schools that are
+///   not special schools, and Academy schools that are not special schools. That takes in
 ///   free schools, university technical colleges and studio schools, which are Academy
-///   schools in law. City technology colleges are filed by GIAS under independent schools
-///   but are state-funded all-ability schools under an agreement with the Secretary of
-///   State; they are treated as mainstream and, not being academies by type, as not
-///   academies.
+///   schools. City technology colleges are treated as mainstream too: they are state-funded
+///   all-ability schools under an agreement with the Secretary of State, much like
+///   academies, though GIAS files them under independent schools and they are not an
+///   academy type (so `is_academy` is false). Whether s67 reaches them is arguable; only a
+///   handful remain.
 /// - 16 to 19 academies (converter, sponsor led, free school, secure) are OTHER: CFA 2014
 ///   s66(1)(c) lists them apart from mainstream schools, so the SENCO duty of s67 does not
 ///   bind them, even though they are academies.

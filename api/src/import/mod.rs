@@ -196,7 +196,72 @@ mod table {
     }
 
     /// A field by position, trimmed; rows have the header's width, so the index is in range.
-    pub(super) fn field<'r>(record: &'r csv::StringRecord, index: usize) -> &'r str {
+    pub(super) fn field(record: &csv::StringRecord, index: usize) -> &str {
         record.get(index).unwrap_or("").trim()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn lines(text: &str) -> Vec<(u64, String)> {
+            Table::open(text)
+                .unwrap()
+                .map(|row| {
+                    row.map(|(line, record)| (line, record[0].to_string()))
+                        .unwrap()
+                })
+                .collect()
+        }
+
+        fn expected(rows: &[(u64, &str)]) -> Vec<(u64, String)> {
+            rows.iter()
+                .map(|&(line, first)| (line, first.to_string()))
+                .collect()
+        }
+
+        #[test]
+        fn lines_are_counted_the_same_for_lf_and_crlf() {
+            assert_eq!(lines("h\na\nb\n"), expected(&[(2, "a"), (3, "b")]));
+            assert_eq!(lines("h\r\na\r\nb"), expected(&[(2, "a"), (3, "b")]));
+        }
+
+        #[test]
+        fn blank_lines_are_skipped_but_still_counted() {
+            assert_eq!(lines("h\n\n\na\nb\n"), expected(&[(4, "a"), (5, "b")]));
+            assert_eq!(
+                lines("h\r\n\r\n\r\na\r\nb"),
+                expected(&[(4, "a"), (5, "b")])
+            );
+        }
+
+        #[test]
+        fn a_quoted_field_over_two_lines_moves_the_next_row_down() {
+            assert_eq!(
+                lines("h\r\n\"a\r\nx\"\r\nb\r\n"),
+                expected(&[(2, "a\r\nx"), (4, "b")])
+            );
+        }
+
+        #[test]
+        fn lone_carriage_returns_end_lines_too() {
+            assert_eq!(lines("h\ra\rb\r"), expected(&[(2, "a"), (3, "b")]));
+        }
+
+        #[test]
+        fn a_bom_before_the_header_is_ignored() {
+            let table = Table::open("\u{feff}URN,LA\n1,2\n").unwrap();
+            assert_eq!(table.header.find("URN"), Some(0));
+        }
+
+        #[test]
+        fn header_names_match_ignoring_case_and_padding() {
+            let table = Table::open(" URN , La (Code)\n").unwrap();
+            assert_eq!(table.header.find("LA (code)"), Some(1));
+            assert_eq!(
+                table.header.require(["URN", "Name"]).unwrap_err(),
+                "header lacks column(s) \"Name\""
+            );
+        }
     }
 }
