@@ -4,10 +4,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{
-    Context, EmptySubscription, InputValueError, InputValueResult, MergedObject, OutputType,
-    Scalar, ScalarType, Schema, SimpleObject, Value,
+    Context, EmptySubscription, InputValueError, InputValueResult, MergedObject, Scalar,
+    ScalarType, Schema, SimpleObject, Value,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -132,35 +131,94 @@ pub fn cursor(plain: &str) -> String {
     URL_SAFE_NO_PAD.encode(plain.as_bytes())
 }
 
-/// `totalCount` on every connection.
-#[derive(SimpleObject)]
-pub struct TotalCount {
-    /// Items in the whole list, over every page.
+/// Where a page stands in the whole list (Relay `PageInfo`).
+#[derive(SimpleObject, Clone)]
+pub struct PageInfo {
+    /// Whether items follow this page.
+    pub has_next_page: bool,
+    /// Whether items precede this page (true when `after` was given).
+    pub has_previous_page: bool,
+    /// The cursor of the first edge; null on an empty page.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last edge; pass it as `after` for the next page. Null on an empty page.
+    pub end_cursor: Option<String>,
+}
+
+/// A page built from store rows, ready to become one of the connection types.
+pub struct Built<N> {
+    /// (cursor, node) pairs.
+    pub edges: Vec<(String, N)>,
+    /// Paging.
+    pub page_info: PageInfo,
+    /// Total over every page.
     pub total_count: u64,
 }
 
-/// A Relay connection with `totalCount`.
-pub type Conn<N> = Connection<String, N, TotalCount>;
-
-/// Builds a connection from a store page.
-pub fn connection<R, N: OutputType>(
+/// Builds a page from store rows; `f` gives each row's plain cursor and node.
+pub fn connection<R, N>(
     paged: Paged<R>,
     has_previous: bool,
     mut f: impl FnMut(R) -> (String, N),
-) -> Conn<N> {
-    let mut conn = Connection::with_additional_fields(
-        has_previous,
-        paged.has_next,
-        TotalCount {
-            total_count: paged.total,
+) -> Built<N> {
+    let edges: Vec<(String, N)> = paged
+        .rows
+        .into_iter()
+        .map(|r| {
+            let (c, n) = f(r);
+            (cursor(&c), n)
+        })
+        .collect();
+    Built {
+        page_info: PageInfo {
+            has_next_page: paged.has_next,
+            has_previous_page: has_previous,
+            start_cursor: edges.first().map(|e| e.0.clone()),
+            end_cursor: edges.last().map(|e| e.0.clone()),
         },
-    );
-    conn.edges.extend(paged.rows.into_iter().map(|r| {
-        let (c, n) = f(r);
-        Edge::new(cursor(&c), n)
-    }));
-    conn
+        edges,
+        total_count: paged.total,
+    }
 }
+
+/// Declares a Relay connection type and its edge type, both documented.
+macro_rules! connection_type {
+    ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, " (Relay cursor connection).")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $conn {
+            /// The items of this page, each with its cursor.
+            pub edges: Vec<$edge>,
+            /// Where this page stands in the whole list.
+            pub page_info: $crate::graphql::PageInfo,
+            /// Items in the whole list, over every page.
+            pub total_count: u64,
+        }
+
+        #[doc = concat!("One of ", $what, ", with its cursor.")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Pass as `after` to get the items that follow this one.
+            pub cursor: String,
+            /// The item.
+            pub node: $node,
+        }
+
+        impl From<$crate::graphql::Built<$node>> for $conn {
+            fn from(b: $crate::graphql::Built<$node>) -> Self {
+                Self {
+                    edges: b
+                        .edges
+                        .into_iter()
+                        .map(|(cursor, node)| $edge { cursor, node })
+                        .collect(),
+                    page_info: b.page_info,
+                    total_count: b.total_count,
+                }
+            }
+        }
+    };
+}
+pub(crate) use connection_type;
 
 /// A calendar date, `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

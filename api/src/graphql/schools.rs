@@ -5,7 +5,7 @@ use entity::{local_authority, school, school_census, trust};
 
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::{Conn, Date, connection, loaders, page, rc};
+use crate::graphql::{Date, connection, connection_type, loaders, page, rc};
 use crate::store::{self, schools::SchoolQuery};
 
 /// The phase of education a school provides (GIAS `PhaseOfEducation`).
@@ -161,6 +161,9 @@ impl From<school_census::Model> for SchoolCensus {
 /// A school. Only schools the caller may read are ever returned.
 pub struct School(pub school::Model);
 
+connection_type!(SchoolConnection, SchoolEdge, School, "schools");
+
+/// A school. Only schools the caller may read are ever returned.
 #[Object]
 impl School {
     /// The six-digit unique reference number.
@@ -341,6 +344,7 @@ fn field_err(field: &str) -> impl Fn(String) -> ApiError + '_ {
 #[derive(Default)]
 pub struct SchoolsQuery;
 
+/// Reference-data queries.
 #[Object]
 impl SchoolsQuery {
     /// The caller: its `sub` and recognised scopes. The one field anonymous callers may read.
@@ -392,15 +396,13 @@ impl SchoolsQuery {
         #[graphql(desc = "The cursor of the last edge of the previous page.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<Conn<School>> {
+    ) -> async_graphql::Result<SchoolConnection> {
         let rc = rc(ctx)?;
         let has_prev = after.is_some();
         let page = page(first, after, |c| c.strip_prefix("s:")?.parse().ok())?;
         let filter = filter.unwrap_or_default().into_query("filter")?;
         let paged = store::schools::schools(&rc.db.conn, &rc.principal, &filter, page).await?;
-        Ok(connection(paged, has_prev, |s| {
-            (format!("s:{}", s.urn), School(s))
-        }))
+        Ok(connection(paged, has_prev, |s| (format!("s:{}", s.urn), School(s))).into())
     }
 }
 
@@ -408,13 +410,14 @@ impl SchoolsQuery {
 #[derive(Default)]
 pub struct SchoolsMutation;
 
+/// Reference-data mutations (admin only).
 #[Object]
 impl SchoolsMutation {
     /// Creates or renames a local authority. Needs `admin`.
     async fn upsert_local_authority(
         &self,
         ctx: &Context<'_>,
-        input: LocalAuthorityInput,
+        #[graphql(desc = "The record to write.")] input: LocalAuthorityInput,
     ) -> async_graphql::Result<LocalAuthority> {
         let rc = rc(ctx)?;
         store::scope::require_admin(&rc.principal)?;
@@ -438,7 +441,7 @@ impl SchoolsMutation {
     async fn upsert_trust(
         &self,
         ctx: &Context<'_>,
-        input: TrustInput,
+        #[graphql(desc = "The record to write.")] input: TrustInput,
     ) -> async_graphql::Result<Trust> {
         let rc = rc(ctx)?;
         store::scope::require_admin(&rc.principal)?;
@@ -464,7 +467,7 @@ impl SchoolsMutation {
     async fn upsert_school(
         &self,
         ctx: &Context<'_>,
-        input: SchoolInput,
+        #[graphql(desc = "The record to write.")] input: SchoolInput,
     ) -> async_graphql::Result<School> {
         let rc = rc(ctx)?;
         store::scope::require_admin(&rc.principal)?;

@@ -184,8 +184,14 @@ fn normalise(label: &str) -> String {
 }
 
 fn type_by_name(name: &str) -> Option<&'static EstablishmentType> {
-    let wanted = normalise(name);
-    TYPES.iter().find(|t| normalise(t.name) == wanted)
+    // Nearly every row matches exactly, so the allocating comparison is only a fallback.
+    let exact = TYPES
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name.trim()));
+    exact.or_else(|| {
+        let wanted = normalise(name);
+        TYPES.iter().find(|t| normalise(t.name) == wanted)
+    })
 }
 
 fn type_by_code(code: i32) -> Option<&'static EstablishmentType> {
@@ -193,10 +199,14 @@ fn type_by_code(code: i32) -> Option<&'static EstablishmentType> {
 }
 
 fn phase_of(name: &str) -> Option<&'static str> {
-    let wanted = normalise(name);
-    PHASES
+    let exact = PHASES
         .iter()
-        .find(|(label, _)| normalise(label) == wanted)
+        .find(|(label, _)| label.eq_ignore_ascii_case(name.trim()));
+    exact
+        .or_else(|| {
+            let wanted = normalise(name);
+            PHASES.iter().find(|(label, _)| normalise(label) == wanted)
+        })
         .map(|&(_, phase)| phase)
 }
 
