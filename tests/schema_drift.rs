@@ -23,7 +23,9 @@ fn every_type_field_argument_and_value_has_a_description() {
         }
     };
     for def in &doc.definitions {
-        let TypeSystemDefinition::Type(t) = def else { continue };
+        let TypeSystemDefinition::Type(t) = def else {
+            continue;
+        };
         let t = &t.node;
         let name = t.name.node.to_string();
         need(name.clone(), &t.description);
@@ -33,7 +35,10 @@ fn every_type_field_argument_and_value_has_a_description() {
                     let f = &f.node;
                     need(format!("{name}.{}", f.name.node), &f.description);
                     for a in &f.arguments {
-                        need(format!("{name}.{}({})", f.name.node, a.node.name.node), &a.node.description);
+                        need(
+                            format!("{name}.{}({})", f.name.node, a.node.name.node),
+                            &a.node.description,
+                        );
                     }
                 }
             }

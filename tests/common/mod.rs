@@ -194,9 +194,14 @@ impl TestServer {
     /// POSTs and expects exactly one error; returns its `extensions.code` and the body.
     pub async fn err(&self, token: Option<&str>, query: &str, variables: Value) -> (String, Value) {
         let (_, body) = self.post(token, query, variables).await;
-        let errors = body["errors"].as_array().unwrap_or_else(|| panic!("no errors: {body}"));
+        let errors = body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors: {body}"));
         assert!(!errors.is_empty(), "{body}");
-        let code = errors[0]["extensions"]["code"].as_str().unwrap_or("").to_string();
+        let code = errors[0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         (code, body)
     }
 }

@@ -9,12 +9,17 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{local_authority, school, school_census, trust};
+use chrono::NaiveDate;
+use entity::{
+    local_authority, person, prior_senco_service, qualification, school, school_census,
+    senco_appointment, trust,
+};
 use futures::future::BoxFuture;
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::store::schools;
+use crate::store::sencos::{self, Deadline};
 
 /// A failed batch load, shared by every waiter on the batch.
 #[derive(Clone, Debug)]
@@ -81,6 +86,18 @@ pub struct Loaders {
     pub trusts: L<i32, trust::Model>,
     /// Latest census snapshot by URN.
     pub census: L<i32, school_census::Model>,
+    /// People by id.
+    pub people: L<i64, person::Model>,
+    /// Appointments by school.
+    pub appointments_by_school: L<i32, Vec<senco_appointment::Model>>,
+    /// Appointments by person.
+    pub appointments_by_person: L<i64, Vec<senco_appointment::Model>>,
+    /// Qualifications by person.
+    pub qualifications: L<i64, Vec<qualification::Model>>,
+    /// Prior service by person.
+    pub prior_service: L<i64, Vec<prior_senco_service::Model>>,
+    /// Computed deadlines by (appointment id, as-of date).
+    pub deadlines: L<(i64, NaiveDate), Deadline>,
 }
 
 impl Loaders {
@@ -99,6 +116,40 @@ impl Loaders {
             census: loader(db, |db, k| {
                 Box::pin(async move { schools::census_by_urn(&db.conn, &k).await })
             }),
+            people: loader(db, |db, k| {
+                Box::pin(async move { sencos::people_by_id(&db.conn, &k).await })
+            }),
+            appointments_by_school: loader(db, |db, k| {
+                Box::pin(async move { sencos::appointments_by_school(&db.conn, &k).await })
+            }),
+            appointments_by_person: loader(db, |db, k| {
+                Box::pin(async move { sencos::appointments_by_person(&db.conn, &k).await })
+            }),
+            qualifications: loader(db, |db, k| {
+                Box::pin(async move { sencos::qualifications_by_person(&db.conn, &k).await })
+            }),
+            prior_service: loader(db, |db, k| {
+                Box::pin(async move { sencos::prior_service_by_person(&db.conn, &k).await })
+            }),
+            deadlines: loader(db, |db, keys| Box::pin(load_deadlines(db, keys))),
         }
     }
+}
+
+/// Deadlines for a batch of (appointment, as-of) keys: one computation per distinct date.
+async fn load_deadlines(
+    db: Db,
+    keys: Vec<(i64, NaiveDate)>,
+) -> ApiResult<HashMap<(i64, NaiveDate), Deadline>> {
+    let mut by_date: HashMap<NaiveDate, Vec<i64>> = HashMap::new();
+    for (id, date) in keys {
+        by_date.entry(date).or_default().push(id);
+    }
+    let mut out = HashMap::new();
+    for (date, ids) in by_date {
+        for d in sencos::deadlines_for_appointments(&db.conn, ids, date).await? {
+            out.insert((d.appointment.id, date), d);
+        }
+    }
+    Ok(out)
 }

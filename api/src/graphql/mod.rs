@@ -21,14 +21,15 @@ use crate::store::{Page, Paged};
 
 pub mod loaders;
 pub mod schools;
+pub mod sencos;
 
 /// The query root.
 #[derive(MergedObject, Default)]
-pub struct Query(schools::SchoolsQuery);
+pub struct Query(schools::SchoolsQuery, sencos::SencosQuery);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
-pub struct Mutation(schools::SchoolsMutation);
+pub struct Mutation(schools::SchoolsMutation, sencos::SencosMutation);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -83,12 +83,6 @@ stored_enum!(SchoolKind {
     Other = "OTHER",
 });
 
-/// Whether the SENCO regulations bind a school of this stored kind (SPEC 4.1: reg 49 applies
-/// to mainstream schools and maintained nursery schools).
-pub fn is_relevant_kind(kind: &str) -> bool {
-    matches!(kind, "MAINSTREAM" | "MAINTAINED_NURSERY")
-}
-
 /// The caller, as the server understood its token.
 #[derive(SimpleObject)]
 pub struct Viewer {
@@ -204,7 +198,7 @@ impl School {
     }
     /// Whether the SENCO regulations bind the school (mainstream or maintained nursery).
     async fn is_relevant_school(&self) -> bool {
-        is_relevant_kind(&self.0.kind)
+        crate::domain::is_relevant_kind(&self.0.kind)
     }
     /// Pupils on roll as last recorded; null when unknown.
     async fn number_on_roll(&self) -> Option<i32> {
@@ -217,6 +211,27 @@ impl School {
     /// The date the school closed; null while open.
     async fn closed_on(&self) -> Option<Date> {
         self.0.closed_on.map(Date)
+    }
+    /// The school's SENCO appointments, oldest first; with `currentOn`, only those current
+    /// on that date (started on or before it, not ended before it).
+    async fn senco_appointments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only appointments current on this date.")] current_on: Option<Date>,
+    ) -> async_graphql::Result<Vec<crate::graphql::sencos::SencoAppointment>> {
+        let l = super::loaders(ctx)?;
+        let all = loaders::one(&l.appointments_by_school, self.0.urn)
+            .await?
+            .unwrap_or_default();
+        Ok(all
+            .into_iter()
+            .filter(|a| {
+                current_on.is_none_or(|d| {
+                    crate::domain::qualification::is_current_on(a.started_on, a.ended_on, d.0)
+                })
+            })
+            .map(crate::graphql::sencos::SencoAppointment)
+            .collect())
     }
     /// The latest DfE census figures for the school; null when none was imported.
     async fn census(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SchoolCensus>> {

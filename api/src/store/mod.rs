@@ -6,6 +6,7 @@ pub mod audit;
 pub mod imports;
 pub mod schools;
 pub mod scope;
+pub mod sencos;
 
 /// A page request after validation: at most `first` rows after the key `after`.
 #[derive(Debug, Clone, Copy)]

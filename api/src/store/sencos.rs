@@ -1,0 +1,997 @@
+//! People, SENCO appointments, prior service and qualifications (SPEC 4.2 - 4.4), and the
+//! set-based computation of qualification deadlines.
+//!
+//! A person is reachable only through a school the caller may read (an appointment there);
+//! a person is writable through any school where the caller may write SENCO records and the
+//! person holds, or held, an appointment.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{person, prior_senco_service, qualification, school, senco_appointment};
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, Set,
+};
+use serde::Serialize;
+
+use crate::auth::Principal;
+use crate::domain::qualification::{
+    self as rules, DutyInput, DutyOutcome, QualificationKind, QualificationRecord,
+    QualificationStatus, ServicePeriod,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::store::scope::{self, WriteAction};
+use crate::store::{audit, schools::require_school};
+
+/// A person as given to `appointSenco`.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    /// TRN, validated.
+    pub trn: Option<String>,
+    /// Full name, trimmed.
+    pub full_name: String,
+    /// E-mail, validated.
+    pub email: Option<String>,
+    /// Qualified teacher status.
+    pub has_qts: bool,
+    /// Stored induction status.
+    pub induction_status: &'static str,
+}
+
+/// A new appointment, validated field by field.
+#[derive(Debug, Clone)]
+pub struct NewAppointment {
+    /// The school.
+    pub school_urn: i32,
+    /// The person (linked by TRN when known).
+    pub person: NewPerson,
+    /// First day in post.
+    pub started_on: NaiveDate,
+    /// Head or acting head.
+    pub is_headteacher: bool,
+    /// Works as a teacher at the school.
+    pub works_as_teacher_at_school: bool,
+    /// On the senior leadership team.
+    pub on_senior_leadership_team: bool,
+    /// Non-contact hours a week.
+    pub non_contact_hours_per_week: Option<f64>,
+    /// Fraction of the week teaching a class.
+    pub class_teaching_fraction: Option<f64>,
+}
+
+/// A change to a field: `None` leaves it, `Some(v)` sets it (`Some(None)` clears it).
+pub type Patch<T> = Option<T>;
+
+/// Changes to an appointment.
+#[derive(Debug, Clone, Default)]
+pub struct AppointmentPatch {
+    /// New start.
+    pub started_on: Patch<NaiveDate>,
+    /// New headteacher flag.
+    pub is_headteacher: Patch<bool>,
+    /// New teaching flag.
+    pub works_as_teacher_at_school: Patch<bool>,
+    /// New SLT flag.
+    pub on_senior_leadership_team: Patch<bool>,
+    /// New hours.
+    pub non_contact_hours_per_week: Patch<Option<f64>>,
+    /// New fraction.
+    pub class_teaching_fraction: Patch<Option<f64>>,
+}
+
+/// Changes to a person.
+#[derive(Debug, Clone, Default)]
+pub struct PersonPatch {
+    /// New TRN.
+    pub trn: Patch<Option<String>>,
+    /// New name.
+    pub full_name: Patch<String>,
+    /// New e-mail.
+    pub email: Patch<Option<String>>,
+    /// New QTS flag.
+    pub has_qts: Patch<bool>,
+    /// New induction status.
+    pub induction_status: Patch<&'static str>,
+}
+
+/// Changes to a qualification.
+#[derive(Debug, Clone, Default)]
+pub struct QualificationPatch {
+    /// New kind.
+    pub kind: Patch<&'static str>,
+    /// New provider.
+    pub provider: Patch<Option<String>>,
+    /// New start.
+    pub started_on: Patch<NaiveDate>,
+    /// New completion.
+    pub completed_on: Patch<Option<NaiveDate>>,
+}
+
+fn overlaps(
+    a_start: NaiveDate,
+    a_end: Option<NaiveDate>,
+    b_start: NaiveDate,
+    b_end: Option<NaiveDate>,
+) -> bool {
+    a_end.is_none_or(|e| e >= b_start) && b_end.is_none_or(|e| e >= a_start)
+}
+
+/// `BAD_USER_INPUT` when `person` already holds an appointment at `urn` overlapping the
+/// period (other than `except`).
+async fn check_no_overlap<C: ConnectionTrait>(
+    db: &C,
+    person_id: i64,
+    urn: i32,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+    except: Option<i64>,
+    field: &str,
+) -> ApiResult<()> {
+    let others = senco_appointment::Entity::find()
+        .filter(senco_appointment::Column::PersonId.eq(person_id))
+        .filter(senco_appointment::Column::SchoolUrn.eq(urn))
+        .all(db)
+        .await?;
+    if let Some(o) = others
+        .iter()
+        .filter(|o| Some(o.id) != except)
+        .find(|o| overlaps(o.started_on, o.ended_on, start, end))
+    {
+        return Err(ApiError::bad_input(
+            field,
+            format!(
+                "this person already holds appointment {} at school {urn} from {}, which overlaps",
+                o.id, o.started_on
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn audit_row<C: ConnectionTrait, T: Serialize>(
+    db: &C,
+    p: &Principal,
+    operation: &str,
+    urn: Option<i32>,
+    entity: &str,
+    id: i64,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> ApiResult<()> {
+    audit::record(
+        db,
+        p,
+        audit::Change {
+            operation,
+            school_urn: urn,
+            entity,
+            row_id: id.to_string(),
+            before,
+            after,
+        },
+    )
+    .await
+}
+
+/// Appoints a SENCO, creating the person or linking the one with the same TRN.
+pub async fn appoint<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    input: NewAppointment,
+) -> ApiResult<senco_appointment::Model> {
+    let school = require_school(db, input.school_urn, "input.schoolUrn").await?;
+    scope::check_write(p, &school, WriteAction::Staff)?;
+    let existing = match &input.person.trn {
+        Some(trn) => {
+            person::Entity::find()
+                .filter(person::Column::Trn.eq(trn.as_str()))
+                .one(db)
+                .await?
+        }
+        None => None,
+    };
+    let person = match existing {
+        // The TRN identifies the teacher: a second school's appointment links to the same
+        // person and leaves their recorded details as they are.
+        Some(person) => person,
+        None => {
+            let person = person::ActiveModel {
+                trn: Set(input.person.trn.clone()),
+                full_name: Set(input.person.full_name.clone()),
+                email: Set(input.person.email.clone()),
+                has_qts: Set(input.person.has_qts),
+                induction_status: Set(input.person.induction_status.to_string()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?;
+            audit_row(
+                db,
+                p,
+                "appointSenco",
+                Some(school.urn),
+                "person",
+                person.id,
+                None,
+                Some(&person),
+            )
+            .await?;
+            person
+        }
+    };
+    check_no_overlap(
+        db,
+        person.id,
+        school.urn,
+        input.started_on,
+        None,
+        None,
+        "input.startedOn",
+    )
+    .await?;
+    let appointment = senco_appointment::ActiveModel {
+        person_id: Set(person.id),
+        school_urn: Set(school.urn),
+        started_on: Set(input.started_on),
+        ended_on: Set(None),
+        is_headteacher: Set(input.is_headteacher),
+        works_as_teacher_at_school: Set(input.works_as_teacher_at_school),
+        on_senior_leadership_team: Set(input.on_senior_leadership_team),
+        non_contact_hours_per_week: Set(input.non_contact_hours_per_week),
+        class_teaching_fraction: Set(input.class_teaching_fraction),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit_row(
+        db,
+        p,
+        "appointSenco",
+        Some(school.urn),
+        "senco_appointment",
+        appointment.id,
+        None,
+        Some(&appointment),
+    )
+    .await?;
+    Ok(appointment)
+}
+
+/// Loads an appointment and its school and checks the caller may change it.
+async fn writable_appointment<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<senco_appointment::Model> {
+    scope::require_authenticated(p)?;
+    let a = senco_appointment::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("input.appointmentId: no appointment {id}")))?;
+    let school = require_school(db, a.school_urn, "input.appointmentId").await?;
+    scope::check_write(p, &school, WriteAction::Staff)?;
+    Ok(a)
+}
+
+/// Changes an appointment's details.
+pub async fn update_appointment<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    id: i64,
+    patch: AppointmentPatch,
+) -> ApiResult<senco_appointment::Model> {
+    let before = writable_appointment(db, p, id).await?;
+    let mut after = before.clone();
+    if let Some(v) = patch.started_on {
+        after.started_on = v;
+    }
+    if let Some(v) = patch.is_headteacher {
+        after.is_headteacher = v;
+    }
+    if let Some(v) = patch.works_as_teacher_at_school {
+        after.works_as_teacher_at_school = v;
+    }
+    if let Some(v) = patch.on_senior_leadership_team {
+        after.on_senior_leadership_team = v;
+    }
+    if let Some(v) = patch.non_contact_hours_per_week {
+        after.non_contact_hours_per_week = v;
+    }
+    if let Some(v) = patch.class_teaching_fraction {
+        after.class_teaching_fraction = v;
+    }
+    if after.ended_on.is_some_and(|e| e < after.started_on) {
+        return Err(ApiError::bad_input(
+            "input.startedOn",
+            "must not be after the appointment's end",
+        ));
+    }
+    if after.started_on != before.started_on {
+        check_no_overlap(
+            db,
+            after.person_id,
+            after.school_urn,
+            after.started_on,
+            after.ended_on,
+            Some(id),
+            "input.startedOn",
+        )
+        .await?;
+    }
+    if after == before {
+        return Ok(after);
+    }
+    let saved = after
+        .clone()
+        .into_active_model()
+        .reset_all()
+        .update(db)
+        .await?;
+    audit_row(
+        db,
+        p,
+        "updateSencoAppointment",
+        Some(saved.school_urn),
+        "senco_appointment",
+        id,
+        Some(&before),
+        Some(&saved),
+    )
+    .await?;
+    Ok(saved)
+}
+
+/// Ends an appointment.
+pub async fn end_appointment<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    id: i64,
+    ended_on: NaiveDate,
+) -> ApiResult<senco_appointment::Model> {
+    let before = writable_appointment(db, p, id).await?;
+    if ended_on < before.started_on {
+        return Err(ApiError::bad_input(
+            "input.endedOn",
+            format!(
+                "must not be before the appointment started ({})",
+                before.started_on
+            ),
+        ));
+    }
+    if let Some(e) = before.ended_on {
+        return Err(ApiError::conflict(format!(
+            "the appointment already ended on {e}"
+        )));
+    }
+    let mut am = before.clone().into_active_model();
+    am.ended_on = Set(Some(ended_on));
+    let saved = am.update(db).await?;
+    audit_row(
+        db,
+        p,
+        "endSencoAppointment",
+        Some(saved.school_urn),
+        "senco_appointment",
+        id,
+        Some(&before),
+        Some(&saved),
+    )
+    .await?;
+    Ok(saved)
+}
+
+/// Schools at which `person_id` holds or held an appointment.
+async fn person_schools<C: ConnectionTrait>(
+    db: &C,
+    person_id: i64,
+) -> ApiResult<Vec<school::Model>> {
+    Ok(school::Entity::find()
+        .filter(
+            school::Column::Urn.in_subquery(
+                Query::select()
+                    .column(senco_appointment::Column::SchoolUrn)
+                    .from(senco_appointment::Entity)
+                    .and_where(senco_appointment::Column::PersonId.eq(person_id))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(school::Column::Urn)
+        .all(db)
+        .await?)
+}
+
+/// Loads a person the caller may change; returns them and the URNs to audit under.
+async fn writable_person<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    id: i64,
+    field: &str,
+) -> ApiResult<(person::Model, Vec<i32>)> {
+    scope::require_authenticated(p)?;
+    let person = person::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("{field}: no person {id}")))?;
+    let schools = person_schools(db, id).await?;
+    let allowed = p.admin
+        || schools
+            .iter()
+            .any(|s| scope::can_write(p, s, WriteAction::Staff));
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "your token may not change this person's records: they hold no appointment at a \
+             school you may write",
+        ));
+    }
+    Ok((person, schools.iter().map(|s| s.urn).collect()))
+}
+
+async fn audit_person_change<C: ConnectionTrait, T: Serialize>(
+    db: &C,
+    p: &Principal,
+    operation: &str,
+    urns: &[i32],
+    entity: &str,
+    id: i64,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> ApiResult<()> {
+    // One row per school the person serves, so each school's log shows the change.
+    if urns.is_empty() {
+        return audit_row(db, p, operation, None, entity, id, before, after).await;
+    }
+    for urn in urns {
+        audit_row(db, p, operation, Some(*urn), entity, id, before, after).await?;
+    }
+    Ok(())
+}
+
+/// Changes a person's details.
+pub async fn update_person<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    id: i64,
+    patch: PersonPatch,
+) -> ApiResult<person::Model> {
+    let (before, urns) = writable_person(db, p, id, "input.personId").await?;
+    let mut after = before.clone();
+    if let Some(v) = patch.trn {
+        if let Some(trn) = &v
+            && before.trn.as_ref() != Some(trn)
+            && person::Entity::find()
+                .filter(person::Column::Trn.eq(trn.as_str()))
+                .one(db)
+                .await?
+                .is_some()
+        {
+            return Err(ApiError::conflict(
+                "another person already has that TRN: appoint by TRN to link them instead",
+            ));
+        }
+        after.trn = v;
+    }
+    if let Some(v) = patch.full_name {
+        after.full_name = v;
+    }
+    if let Some(v) = patch.email {
+        after.email = v;
+    }
+    if let Some(v) = patch.has_qts {
+        after.has_qts = v;
+    }
+    if let Some(v) = patch.induction_status {
+        after.induction_status = v.to_string();
+    }
+    if after == before {
+        return Ok(after);
+    }
+    let saved = after.into_active_model().reset_all().update(db).await?;
+    audit_person_change(
+        db,
+        p,
+        "updatePerson",
+        &urns,
+        "person",
+        id,
+        Some(&before),
+        Some(&saved),
+    )
+    .await?;
+    Ok(saved)
+}
+
+/// Records SENCO service outside this system.
+pub async fn add_prior_service<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    person_id: i64,
+    started_on: NaiveDate,
+    ended_on: NaiveDate,
+    description: Option<String>,
+) -> ApiResult<person::Model> {
+    let (person, urns) = writable_person(db, p, person_id, "input.personId").await?;
+    let row = prior_senco_service::ActiveModel {
+        person_id: Set(person_id),
+        started_on: Set(started_on),
+        ended_on: Set(ended_on),
+        description: Set(description),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit_person_change(
+        db,
+        p,
+        "addPriorSencoService",
+        &urns,
+        "prior_senco_service",
+        row.id,
+        None,
+        Some(&row),
+    )
+    .await?;
+    Ok(person)
+}
+
+/// Records a qualification.
+pub async fn record_qualification<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    person_id: i64,
+    kind: &'static str,
+    provider: Option<String>,
+    started_on: NaiveDate,
+    completed_on: Option<NaiveDate>,
+) -> ApiResult<qualification::Model> {
+    let (_, urns) = writable_person(db, p, person_id, "input.personId").await?;
+    let row = qualification::ActiveModel {
+        person_id: Set(person_id),
+        kind: Set(kind.to_string()),
+        provider: Set(provider),
+        started_on: Set(started_on),
+        completed_on: Set(completed_on),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit_person_change(
+        db,
+        p,
+        "recordQualification",
+        &urns,
+        "qualification",
+        row.id,
+        None,
+        Some(&row),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Changes a qualification.
+pub async fn update_qualification<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    id: i64,
+    patch: QualificationPatch,
+) -> ApiResult<qualification::Model> {
+    scope::require_authenticated(p)?;
+    let before = qualification::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("input.qualificationId: no qualification {id}"))
+        })?;
+    let (_, urns) = writable_person(db, p, before.person_id, "input.qualificationId").await?;
+    let mut after = before.clone();
+    if let Some(v) = patch.kind {
+        after.kind = v.to_string();
+    }
+    if let Some(v) = patch.provider {
+        after.provider = v;
+    }
+    if let Some(v) = patch.started_on {
+        after.started_on = v;
+    }
+    if let Some(v) = patch.completed_on {
+        after.completed_on = v;
+    }
+    if after.completed_on.is_some_and(|c| c < after.started_on) {
+        return Err(ApiError::bad_input(
+            "input.completedOn",
+            "must not be before the course started",
+        ));
+    }
+    if after == before {
+        return Ok(after);
+    }
+    let saved = after.into_active_model().reset_all().update(db).await?;
+    audit_person_change(
+        db,
+        p,
+        "updateQualification",
+        &urns,
+        "qualification",
+        id,
+        Some(&before),
+        Some(&saved),
+    )
+    .await?;
+    Ok(saved)
+}
+
+/// A person, when the caller may read a school where they hold or held an appointment.
+pub async fn person<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    id: i64,
+) -> ApiResult<Option<person::Model>> {
+    scope::require_authenticated(p)?;
+    let Some(person) = person::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    if p.admin {
+        return Ok(Some(person));
+    }
+    let visible = senco_appointment::Entity::find()
+        .filter(senco_appointment::Column::PersonId.eq(id))
+        .filter(senco_appointment::Column::SchoolUrn.in_subquery(scope::readable_urns(p)?))
+        .one(db)
+        .await?
+        .is_some();
+    if visible {
+        Ok(Some(person))
+    } else {
+        Err(ApiError::forbidden(
+            "this person holds no appointment at a school your token covers",
+        ))
+    }
+}
+
+/// People by id, for DataLoaders. Callers reach people only through rows already scoped.
+pub async fn people_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> ApiResult<HashMap<i64, person::Model>> {
+    Ok(person::Entity::find()
+        .filter(person::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect())
+}
+
+/// Every appointment of each school, for DataLoaders (scoped by the school resolver).
+pub async fn appointments_by_school<C: ConnectionTrait>(
+    db: &C,
+    urns: &[i32],
+) -> ApiResult<HashMap<i32, Vec<senco_appointment::Model>>> {
+    let rows = senco_appointment::Entity::find()
+        .filter(senco_appointment::Column::SchoolUrn.is_in(urns.iter().copied()))
+        .order_by_asc(senco_appointment::Column::StartedOn)
+        .order_by_asc(senco_appointment::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: HashMap<i32, Vec<_>> = HashMap::new();
+    for r in rows {
+        map.entry(r.school_urn).or_default().push(r);
+    }
+    Ok(map)
+}
+
+/// Every appointment of each person, for DataLoaders (the resolver filters by school).
+pub async fn appointments_by_person<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> ApiResult<HashMap<i64, Vec<senco_appointment::Model>>> {
+    let rows = senco_appointment::Entity::find()
+        .filter(senco_appointment::Column::PersonId.is_in(ids.iter().copied()))
+        .order_by_asc(senco_appointment::Column::StartedOn)
+        .order_by_asc(senco_appointment::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: HashMap<i64, Vec<_>> = HashMap::new();
+    for r in rows {
+        map.entry(r.person_id).or_default().push(r);
+    }
+    Ok(map)
+}
+
+/// Qualifications of each person, for DataLoaders.
+pub async fn qualifications_by_person<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> ApiResult<HashMap<i64, Vec<qualification::Model>>> {
+    let rows = qualification::Entity::find()
+        .filter(qualification::Column::PersonId.is_in(ids.iter().copied()))
+        .order_by_asc(qualification::Column::StartedOn)
+        .order_by_asc(qualification::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: HashMap<i64, Vec<_>> = HashMap::new();
+    for r in rows {
+        map.entry(r.person_id).or_default().push(r);
+    }
+    Ok(map)
+}
+
+/// Prior service of each person, for DataLoaders.
+pub async fn prior_service_by_person<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> ApiResult<HashMap<i64, Vec<prior_senco_service::Model>>> {
+    let rows = prior_senco_service::Entity::find()
+        .filter(prior_senco_service::Column::PersonId.is_in(ids.iter().copied()))
+        .order_by_asc(prior_senco_service::Column::StartedOn)
+        .all(db)
+        .await?;
+    let mut map: HashMap<i64, Vec<_>> = HashMap::new();
+    for r in rows {
+        map.entry(r.person_id).or_default().push(r);
+    }
+    Ok(map)
+}
+
+/// Whether a stored qualification counts toward the duty (rule 4.4(5)).
+pub fn counts(q: &qualification::Model) -> bool {
+    QualificationKind::parse(&q.kind)
+        .is_some_and(|k| rules::counts_toward_duty(k, q.started_on, q.completed_on))
+}
+
+/// One computed deadline.
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    /// The appointment.
+    pub appointment: senco_appointment::Model,
+    /// Its school.
+    pub school: school::Model,
+    /// Its person.
+    pub person: person::Model,
+    /// The rules' verdict.
+    pub outcome: DutyOutcome,
+    /// The counting award, when qualified.
+    pub award: Option<qualification::Model>,
+}
+
+impl Deadline {
+    /// The sort key of SPEC 4.4(7): deadline (exempt last), URN, appointment id.
+    pub fn sort_key(&self) -> (NaiveDate, i32, i64) {
+        (
+            self.outcome.deadline.unwrap_or(NaiveDate::MAX),
+            self.school.urn,
+            self.appointment.id,
+        )
+    }
+}
+
+/// Filters of the deadlines view.
+#[derive(Debug, Clone, Default)]
+pub struct DeadlineQuery {
+    /// LA.
+    pub la_code: Option<i32>,
+    /// Trust.
+    pub trust_uid: Option<i32>,
+    /// URNs.
+    pub urns: Option<Vec<i32>>,
+    /// Appointment ids (for single-appointment evaluation).
+    pub appointment_ids: Option<Vec<i64>>,
+    /// Only these statuses.
+    pub statuses: Option<Vec<QualificationStatus>>,
+    /// Deadline on or before.
+    pub on_or_before: Option<NaiveDate>,
+    /// Deadline on or after.
+    pub on_or_after: Option<NaiveDate>,
+    /// Only appointments current on `as_of` (the dashboard list); false for lookups by id.
+    pub current_only: bool,
+}
+
+/// Computes deadlines as of `as_of` for the readable appointments the query selects, in
+/// the order of SPEC 4.4(7). A fixed number of set-based queries, whatever the row count:
+/// the appointments, then the people, all their appointments, prior service and
+/// qualifications through sub-queries on the same selection.
+pub async fn deadlines<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    q: &DeadlineQuery,
+    as_of: NaiveDate,
+) -> ApiResult<Vec<Deadline>> {
+    deadlines_within(db, scope::readable_schools(p)?, q, as_of).await
+}
+
+/// Deadlines for appointments already reached through a readable school (DataLoaders).
+pub async fn deadlines_for_appointments<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<i64>,
+    as_of: NaiveDate,
+) -> ApiResult<Vec<Deadline>> {
+    let q = DeadlineQuery {
+        appointment_ids: Some(ids),
+        ..DeadlineQuery::default()
+    };
+    deadlines_within(db, Condition::all(), &q, as_of).await
+}
+
+async fn deadlines_within<C: ConnectionTrait>(
+    db: &C,
+    readable: Condition,
+    q: &DeadlineQuery,
+    as_of: NaiveDate,
+) -> ApiResult<Vec<Deadline>> {
+    let mut school_cond = Condition::all().add(readable);
+    if let Some(la) = q.la_code {
+        school_cond = school_cond.add(school::Column::LaCode.eq(la));
+    }
+    if let Some(t) = q.trust_uid {
+        school_cond = school_cond.add(school::Column::TrustUid.eq(t));
+    }
+    if let Some(urns) = &q.urns {
+        school_cond = school_cond.add(school::Column::Urn.is_in(urns.iter().copied()));
+    }
+    let schools_sel: SelectStatement = Query::select()
+        .column(school::Column::Urn)
+        .from(school::Entity)
+        .cond_where(school_cond.clone())
+        .to_owned();
+    let mut a_cond =
+        Condition::all().add(senco_appointment::Column::SchoolUrn.in_subquery(schools_sel));
+    if q.current_only {
+        a_cond = a_cond
+            .add(senco_appointment::Column::StartedOn.lte(as_of))
+            .add(
+                Condition::any()
+                    .add(senco_appointment::Column::EndedOn.is_null())
+                    .add(senco_appointment::Column::EndedOn.gte(as_of)),
+            );
+    }
+    if let Some(ids) = &q.appointment_ids {
+        a_cond = a_cond.add(senco_appointment::Column::Id.is_in(ids.iter().copied()));
+    }
+    let appointments = senco_appointment::Entity::find()
+        .filter(a_cond.clone())
+        .all(db)
+        .await?;
+    if appointments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let persons_sel: SelectStatement = Query::select()
+        .column(senco_appointment::Column::PersonId)
+        .from(senco_appointment::Entity)
+        .cond_where(a_cond)
+        .to_owned();
+    let people: HashMap<i64, person::Model> = person::Entity::find()
+        .filter(person::Column::Id.in_subquery(persons_sel.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    // Every appointment of these people, with whether its school is relevant: prior service
+    // counts appointments at relevant schools the caller may not see, but only the computed
+    // figure is ever shown.
+    let all_appts: Vec<senco_appointment::Model> = senco_appointment::Entity::find()
+        .filter(senco_appointment::Column::PersonId.in_subquery(persons_sel.clone()))
+        .all(db)
+        .await?;
+    let schools: HashMap<i32, school::Model> = school::Entity::find()
+        .filter(
+            school::Column::Urn.in_subquery(
+                Query::select()
+                    .column(senco_appointment::Column::SchoolUrn)
+                    .from(senco_appointment::Entity)
+                    .and_where(senco_appointment::Column::PersonId.in_subquery(persons_sel.clone()))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.urn, s))
+        .collect();
+    let prior: Vec<prior_senco_service::Model> = prior_senco_service::Entity::find()
+        .filter(prior_senco_service::Column::PersonId.in_subquery(persons_sel.clone()))
+        .all(db)
+        .await?;
+    let quals: Vec<qualification::Model> = qualification::Entity::find()
+        .filter(qualification::Column::PersonId.in_subquery(persons_sel))
+        .order_by_asc(qualification::Column::Id)
+        .all(db)
+        .await?;
+    let mut service: HashMap<i64, Vec<(i64, ServicePeriod)>> = HashMap::new();
+    for a in &all_appts {
+        let relevant = schools
+            .get(&a.school_urn)
+            .is_some_and(|s| crate::domain::is_relevant_kind(&s.kind));
+        if relevant {
+            service.entry(a.person_id).or_default().push((
+                a.id,
+                ServicePeriod {
+                    started_on: a.started_on,
+                    ended_on: a.ended_on,
+                },
+            ));
+        }
+    }
+    for ps in &prior {
+        service.entry(ps.person_id).or_default().push((
+            0,
+            ServicePeriod {
+                started_on: ps.started_on,
+                ended_on: Some(ps.ended_on),
+            },
+        ));
+    }
+    let mut by_person_quals: HashMap<i64, Vec<&qualification::Model>> = HashMap::new();
+    for qm in &quals {
+        by_person_quals.entry(qm.person_id).or_default().push(qm);
+    }
+    let empty_q: Vec<&qualification::Model> = Vec::new();
+    let empty_s: Vec<(i64, ServicePeriod)> = Vec::new();
+    let mut out = Vec::with_capacity(appointments.len());
+    for a in appointments {
+        let (Some(school), Some(person)) = (schools.get(&a.school_urn), people.get(&a.person_id))
+        else {
+            continue;
+        };
+        let other: Vec<ServicePeriod> = service
+            .get(&a.person_id)
+            .unwrap_or(&empty_s)
+            .iter()
+            .filter(|(id, _)| *id != a.id)
+            .map(|(_, sp)| *sp)
+            .collect();
+        let person_quals = by_person_quals.get(&a.person_id).unwrap_or(&empty_q);
+        let records: Vec<QualificationRecord> = person_quals
+            .iter()
+            .filter_map(|qm| {
+                Some(QualificationRecord {
+                    id: qm.id,
+                    kind: QualificationKind::parse(&qm.kind)?,
+                    started_on: qm.started_on,
+                    completed_on: qm.completed_on,
+                })
+            })
+            .collect();
+        let outcome = rules::evaluate(
+            &DutyInput {
+                school_is_relevant: crate::domain::is_relevant_kind(&school.kind),
+                appointment_start: a.started_on,
+                other_service: &other,
+                qualifications: &records,
+            },
+            as_of,
+        );
+        if let Some(statuses) = &q.statuses
+            && !statuses.contains(&outcome.status)
+        {
+            continue;
+        }
+        if let Some(d) = q.on_or_before
+            && outcome.deadline.is_none_or(|dl| dl > d)
+        {
+            continue;
+        }
+        if let Some(d) = q.on_or_after
+            && outcome.deadline.is_none_or(|dl| dl < d)
+        {
+            continue;
+        }
+        let award = outcome.qualifying_award.and_then(|id| {
+            person_quals
+                .iter()
+                .find(|qm| qm.id == id)
+                .map(|qm| (*qm).clone())
+        });
+        out.push(Deadline {
+            school: school.clone(),
+            person: person.clone(),
+            appointment: a,
+            outcome,
+            award,
+        });
+    }
+    out.sort_by_key(Deadline::sort_key);
+    Ok(out)
+}
