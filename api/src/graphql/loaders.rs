@@ -12,14 +12,14 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::NaiveDate;
 use entity::{
     local_authority, person, prior_senco_service, qualification, school, school_census,
-    senco_appointment, trust,
+    senco_appointment, termly_report, trust,
 };
 use futures::future::BoxFuture;
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::store::schools;
 use crate::store::sencos::{self, Deadline};
+use crate::store::{reports, schools};
 
 /// A failed batch load, shared by every waiter on the batch.
 #[derive(Clone, Debug)]
@@ -96,6 +96,10 @@ pub struct Loaders {
     pub qualifications: L<i64, Vec<qualification::Model>>,
     /// Prior service by person.
     pub prior_service: L<i64, Vec<prior_senco_service::Model>>,
+    /// Latest report of every term, by school.
+    pub latest_reports: L<i32, Vec<termly_report::Model>>,
+    /// Every version of a report, by (URN, academic year, term).
+    pub report_history: L<(i32, i32, String), Vec<termly_report::Model>>,
     /// Computed deadlines by (appointment id, as-of date).
     pub deadlines: L<(i64, NaiveDate), Deadline>,
 }
@@ -130,6 +134,12 @@ impl Loaders {
             }),
             prior_service: loader(db, |db, k| {
                 Box::pin(async move { sencos::prior_service_by_person(&db.conn, &k).await })
+            }),
+            latest_reports: loader(db, |db, k| {
+                Box::pin(async move { reports::latest_by_school(&db.conn, &k).await })
+            }),
+            report_history: loader(db, |db, k| {
+                Box::pin(async move { reports::history(&db.conn, &k).await })
             }),
             deadlines: loader(db, |db, keys| Box::pin(load_deadlines(db, keys))),
         }

@@ -20,16 +20,25 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::{Page, Paged};
 
 pub mod loaders;
+pub mod reports;
 pub mod schools;
 pub mod sencos;
 
 /// The query root.
 #[derive(MergedObject, Default)]
-pub struct Query(schools::SchoolsQuery, sencos::SencosQuery);
+pub struct Query(
+    schools::SchoolsQuery,
+    sencos::SencosQuery,
+    reports::ReportsQuery,
+);
 
 /// The mutation root.
 #[derive(MergedObject, Default)]
-pub struct Mutation(schools::SchoolsMutation, sencos::SencosMutation);
+pub struct Mutation(
+    schools::SchoolsMutation,
+    sencos::SencosMutation,
+    reports::ReportsMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -233,6 +233,19 @@ impl School {
             .map(crate::graphql::sencos::SencoAppointment)
             .collect())
     }
+    /// The latest version of each of the school's termly reports, newest term first.
+    async fn termly_reports(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::reports::TermlyReport>> {
+        let l = super::loaders(ctx)?;
+        Ok(loaders::one(&l.latest_reports, self.0.urn)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::graphql::reports::TermlyReport)
+            .collect())
+    }
     /// The latest DfE census figures for the school; null when none was imported.
     async fn census(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SchoolCensus>> {
         let l = super::loaders(ctx)?;

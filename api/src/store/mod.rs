@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod imports;
+pub mod reports;
 pub mod schools;
 pub mod scope;
 pub mod sencos;
