@@ -112,11 +112,11 @@ fn unauthorized(headers: &HeaderMap) -> Response {
     r
 }
 
-/// Resolves the caller from the `Authorization` header: `Ok(anonymous)` when absent, `Err`
-/// (a 401 response) when present but not a valid bearer token.
-fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
+/// Resolves the caller from the `Authorization` header: anonymous when absent, `None` when
+/// present but not a valid bearer token (the caller answers 401).
+fn principal(state: &AppState, headers: &HeaderMap) -> Option<Principal> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Principal::anonymous());
+        return Some(Principal::anonymous());
     };
     let token = value
         .to_str()
@@ -126,14 +126,15 @@ fn principal(state: &AppState, headers: &HeaderMap) -> Result<Principal, Respons
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
         })
         .filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return Err(unauthorized(headers));
-    };
-    state.verifier.verify(token).map_err(|e| {
-        tracing::debug!(reason = %e, "refused a token");
-        metrics::counter!("senco_rejected_tokens_total").increment(1);
-        unauthorized(headers)
-    })
+    let token = token?;
+    state
+        .verifier
+        .verify(token)
+        .map_err(|e| {
+            tracing::debug!(reason = %e, "refused a token");
+            metrics::counter!("senco_rejected_tokens_total").increment(1);
+        })
+        .ok()
 }
 
 /// `GET /graphql`: queries only.
@@ -270,12 +271,9 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         .chars()
         .take(64)
         .collect();
-    let principal = match principal(&state, &headers) {
-        Ok(p) => p,
-        Err(r) => {
-            log_request(&operation, StatusCode::UNAUTHORIZED, started, 0);
-            return r;
-        }
+    let Some(principal) = principal(&state, &headers) else {
+        log_request(&operation, StatusCode::UNAUTHORIZED, started, 0);
+        return unauthorized(&headers);
     };
     let ctx = RequestContext {
         db: state.db.clone(),

@@ -11,15 +11,17 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::NaiveDate;
 use entity::{
-    local_authority, person, prior_senco_service, qualification, school, school_census,
+    cluster, local_authority, person, prior_senco_service, qualification, school, school_census,
     senco_appointment, termly_report, trust,
 };
 use futures::future::BoxFuture;
 
 use crate::db::Db;
+use crate::domain::compliance::SchoolFacts;
 use crate::error::{ApiError, ApiResult};
+use crate::store::clusters::{self, ClusterState};
 use crate::store::sencos::{self, Deadline};
-use crate::store::{reports, schools};
+use crate::store::{compliance, reports, schools};
 
 /// A failed batch load, shared by every waiter on the batch.
 #[derive(Clone, Debug)]
@@ -102,6 +104,16 @@ pub struct Loaders {
     pub report_history: L<(i32, i32, String), Vec<termly_report::Model>>,
     /// Computed deadlines by (appointment id, as-of date).
     pub deadlines: L<(i64, NaiveDate), Deadline>,
+    /// Clusters by id.
+    pub clusters: L<i64, cluster::Model>,
+    /// Member URNs by cluster id.
+    pub cluster_members: L<i64, Vec<i32>>,
+    /// Cluster ids by member URN.
+    pub clusters_of_school: L<i32, Vec<i64>>,
+    /// Cluster facts by (cluster id, as-of date).
+    pub cluster_states: L<(i64, NaiveDate), ClusterState>,
+    /// Compliance facts by (URN, as-of date).
+    pub school_facts: L<(i32, NaiveDate), SchoolFacts>,
 }
 
 impl Loaders {
@@ -142,6 +154,21 @@ impl Loaders {
                 Box::pin(async move { reports::history(&db.conn, &k).await })
             }),
             deadlines: loader(db, |db, keys| Box::pin(load_deadlines(db, keys))),
+            clusters: loader(db, |db, k| {
+                Box::pin(async move { clusters::clusters_by_id(&db.conn, &k).await })
+            }),
+            cluster_members: loader(db, |db, k| {
+                Box::pin(async move { clusters::members_by_cluster(&db.conn, &k).await })
+            }),
+            clusters_of_school: loader(db, |db, k| {
+                Box::pin(async move { clusters::clusters_of_schools(&db.conn, &k).await })
+            }),
+            cluster_states: loader(db, |db, k| {
+                Box::pin(async move { clusters::states(&db.conn, &k).await })
+            }),
+            school_facts: loader(db, |db, k| {
+                Box::pin(async move { compliance::facts_by_school(&db.conn, &k).await })
+            }),
         }
     }
 }

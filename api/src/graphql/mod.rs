@@ -19,6 +19,7 @@ use crate::domain::money;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Page, Paged};
 
+pub mod clusters;
 pub mod loaders;
 pub mod reports;
 pub mod schools;
@@ -30,6 +31,7 @@ pub struct Query(
     schools::SchoolsQuery,
     sencos::SencosQuery,
     reports::ReportsQuery,
+    clusters::ClustersQuery,
 );
 
 /// The mutation root.
@@ -38,6 +40,7 @@ pub struct Mutation(
     schools::SchoolsMutation,
     sencos::SencosMutation,
     reports::ReportsMutation,
+    clusters::ClustersMutation,
 );
 
 /// The executable schema.

@@ -233,6 +233,17 @@ impl School {
             .map(crate::graphql::sencos::SencoAppointment)
             .collect())
     }
+    /// What needs attention at the school as of `asOf` (SPEC 4.7), with the member-level
+    /// checks of the shared-SENCO clusters it belongs to (SPEC 4.6), most severe first.
+    async fn compliance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The date to check on; today in Europe/London when omitted.")]
+        as_of: Option<Date>,
+    ) -> async_graphql::Result<Vec<crate::graphql::clusters::ComplianceIssue>> {
+        let as_of = as_of.map_or_else(super::today, |d| d.0);
+        Ok(crate::graphql::clusters::school_compliance(ctx, self.0.urn, as_of).await?)
+    }
     /// The latest version of each of the school's termly reports, newest term first.
     async fn termly_reports(
         &self,

@@ -3,6 +3,8 @@
 //! applies row scoping through `scope`, the one enforcement point.
 
 pub mod audit;
+pub mod clusters;
+pub mod compliance;
 pub mod imports;
 pub mod reports;
 pub mod schools;

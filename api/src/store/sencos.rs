@@ -150,13 +150,15 @@ async fn check_no_overlap<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Which change an audit row records: the operation, the kind of row and its id.
+#[derive(Clone, Copy)]
+struct Row<'a>(&'a str, &'a str, i64);
+
 async fn audit_row<C: ConnectionTrait, T: Serialize>(
     db: &C,
     p: &Principal,
-    operation: &str,
+    Row(operation, entity, id): Row<'_>,
     urn: Option<i32>,
-    entity: &str,
-    id: i64,
     before: Option<&T>,
     after: Option<&T>,
 ) -> ApiResult<()> {
@@ -210,10 +212,8 @@ pub async fn appoint<C: ConnectionTrait>(
             audit_row(
                 db,
                 p,
-                "appointSenco",
+                Row("appointSenco", "person", person.id),
                 Some(school.urn),
-                "person",
-                person.id,
                 None,
                 Some(&person),
             )
@@ -248,10 +248,8 @@ pub async fn appoint<C: ConnectionTrait>(
     audit_row(
         db,
         p,
-        "appointSenco",
+        Row("appointSenco", "senco_appointment", appointment.id),
         Some(school.urn),
-        "senco_appointment",
-        appointment.id,
         None,
         Some(&appointment),
     )
@@ -332,10 +330,8 @@ pub async fn update_appointment<C: ConnectionTrait>(
     audit_row(
         db,
         p,
-        "updateSencoAppointment",
+        Row("updateSencoAppointment", "senco_appointment", id),
         Some(saved.school_urn),
-        "senco_appointment",
-        id,
         Some(&before),
         Some(&saved),
     )
@@ -371,10 +367,8 @@ pub async fn end_appointment<C: ConnectionTrait>(
     audit_row(
         db,
         p,
-        "endSencoAppointment",
+        Row("endSencoAppointment", "senco_appointment", id),
         Some(saved.school_urn),
-        "senco_appointment",
-        id,
         Some(&before),
         Some(&saved),
     )
@@ -431,19 +425,17 @@ async fn writable_person<C: ConnectionTrait>(
 async fn audit_person_change<C: ConnectionTrait, T: Serialize>(
     db: &C,
     p: &Principal,
-    operation: &str,
+    row: Row<'_>,
     urns: &[i32],
-    entity: &str,
-    id: i64,
     before: Option<&T>,
     after: Option<&T>,
 ) -> ApiResult<()> {
     // One row per school the person serves, so each school's log shows the change.
     if urns.is_empty() {
-        return audit_row(db, p, operation, None, entity, id, before, after).await;
+        return audit_row(db, p, row, None, before, after).await;
     }
     for urn in urns {
-        audit_row(db, p, operation, Some(*urn), entity, id, before, after).await?;
+        audit_row(db, p, row, Some(*urn), before, after).await?;
     }
     Ok(())
 }
@@ -491,10 +483,8 @@ pub async fn update_person<C: ConnectionTrait>(
     audit_person_change(
         db,
         p,
-        "updatePerson",
+        Row("updatePerson", "person", id),
         &urns,
-        "person",
-        id,
         Some(&before),
         Some(&saved),
     )
@@ -524,10 +514,8 @@ pub async fn add_prior_service<C: ConnectionTrait>(
     audit_person_change(
         db,
         p,
-        "addPriorSencoService",
+        Row("addPriorSencoService", "prior_senco_service", row.id),
         &urns,
-        "prior_senco_service",
-        row.id,
         None,
         Some(&row),
     )
@@ -559,10 +547,8 @@ pub async fn record_qualification<C: ConnectionTrait>(
     audit_person_change(
         db,
         p,
-        "recordQualification",
+        Row("recordQualification", "qualification", row.id),
         &urns,
-        "qualification",
-        row.id,
         None,
         Some(&row),
     )
@@ -611,10 +597,8 @@ pub async fn update_qualification<C: ConnectionTrait>(
     audit_person_change(
         db,
         p,
-        "updateQualification",
+        Row("updateQualification", "qualification", id),
         &urns,
-        "qualification",
-        id,
         Some(&before),
         Some(&saved),
     )
@@ -812,6 +796,20 @@ pub async fn deadlines_for_appointments<C: ConnectionTrait>(
         ..DeadlineQuery::default()
     };
     deadlines_within(db, Condition::all(), &q, as_of).await
+}
+
+/// Deadlines of the appointments current on `as_of` at the schools `schools` selects (the
+/// caller has already put the read scope into it), for the compliance checks.
+pub async fn current_deadlines_within<C: ConnectionTrait>(
+    db: &C,
+    schools: Condition,
+    as_of: NaiveDate,
+) -> ApiResult<Vec<Deadline>> {
+    let q = DeadlineQuery {
+        current_only: true,
+        ..DeadlineQuery::default()
+    };
+    deadlines_within(db, schools, &q, as_of).await
 }
 
 async fn deadlines_within<C: ConnectionTrait>(

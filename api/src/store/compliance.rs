@@ -1,0 +1,237 @@
+//! School compliance as of a day (SPEC 4.7), and the cluster checks (4.6) of the clusters
+//! those schools belong to, gathered for any number of schools with a fixed number of
+//! set-based queries. The rules themselves live in `domain::compliance` and
+//! `domain::clusters`; this module only collects their facts.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use entity::{school, termly_report};
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::domain::clusters::{ClusterThresholds, cluster_issues};
+use crate::domain::compliance::{
+    AppointmentFacts, Issue, LatestReportFacts, SchoolFacts, Severity, school_issues,
+};
+use crate::domain::eligibility::{InductionStatus, eligibility_issues};
+use crate::domain::terms::AcademicTerm;
+use crate::error::ApiResult;
+use crate::store::{clusters, sencos};
+
+/// One issue, with the cluster it concerns when it comes from a cluster check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundIssue {
+    /// The issue.
+    pub issue: Issue,
+    /// The cluster, for cluster checks.
+    pub cluster_id: Option<i64>,
+}
+
+impl FoundIssue {
+    /// Most severe first, then school (cluster-wide first), code, cluster: a total order,
+    /// so pages are stable from one request to the next.
+    pub fn sort_key(&self) -> (u8, i32, &'static str, i64) {
+        (
+            self.issue.severity.rank(),
+            self.issue.school_urn.unwrap_or(i32::MIN),
+            self.issue.code,
+            self.cluster_id.unwrap_or(0),
+        )
+    }
+}
+
+/// The stored term name's place in the academic year, in SQL (for ordering reports).
+fn term_index_sql(alias: &str) -> String {
+    format!("(CASE {alias}.term WHEN 'AUTUMN' THEN 0 WHEN 'SPRING' THEN 1 ELSE 2 END)")
+}
+
+/// The latest version of each selected school's most recent term's report.
+async fn latest_reports<C: ConnectionTrait>(
+    db: &C,
+    schools: SelectStatement,
+) -> ApiResult<HashMap<i32, termly_report::Model>> {
+    // A correlated NOT EXISTS finds each school's newest term in one statement on both
+    // databases; `r2.is_latest = termly_report.is_latest` compares with the outer row's
+    // `true`, which spares writing a boolean literal that SQLite and PostgreSQL spell
+    // differently.
+    let newer = format!(
+        "NOT EXISTS (SELECT 1 FROM termly_report r2 WHERE r2.school_urn = termly_report.school_urn \
+         AND r2.is_latest = termly_report.is_latest \
+         AND r2.academic_year * 3 + {} > termly_report.academic_year * 3 + {})",
+        term_index_sql("r2"),
+        term_index_sql("termly_report"),
+    );
+    Ok(termly_report::Entity::find()
+        .filter(termly_report::Column::IsLatest.eq(true))
+        .filter(termly_report::Column::SchoolUrn.in_subquery(schools))
+        .filter(Expr::cust(newer))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.school_urn, r))
+        .collect())
+}
+
+/// Schools among the selection with a report for `term`.
+async fn reported_for<C: ConnectionTrait>(
+    db: &C,
+    schools: SelectStatement,
+    term: AcademicTerm,
+) -> ApiResult<HashSet<i32>> {
+    Ok(termly_report::Entity::find()
+        .select_only()
+        .column(termly_report::Column::SchoolUrn)
+        .filter(termly_report::Column::IsLatest.eq(true))
+        .filter(termly_report::Column::AcademicYear.eq(term.academic_year))
+        .filter(termly_report::Column::Term.eq(term.term.as_str()))
+        .filter(termly_report::Column::SchoolUrn.in_subquery(schools))
+        .into_tuple::<i32>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Facts for the school checks of every school `cond` selects, as of `as_of`.
+pub async fn school_facts<C: ConnectionTrait>(
+    db: &C,
+    cond: Condition,
+    as_of: NaiveDate,
+) -> ApiResult<Vec<SchoolFacts>> {
+    let select: SelectStatement = Query::select()
+        .column(school::Column::Urn)
+        .from(school::Entity)
+        .cond_where(cond.clone())
+        .to_owned();
+    let schools: Vec<(i32, String)> = school::Entity::find()
+        .select_only()
+        .column(school::Column::Urn)
+        .column(school::Column::Kind)
+        .filter(cond.clone())
+        .into_tuple()
+        .all(db)
+        .await?;
+    if schools.is_empty() {
+        return Ok(Vec::new());
+    }
+    let current = sencos::current_deadlines_within(db, cond, as_of).await?;
+    let mut appointments: HashMap<i32, Vec<AppointmentFacts>> = HashMap::new();
+    for d in current {
+        let a = &d.appointment;
+        let induction = InductionStatus::parse(&d.person.induction_status)
+            .unwrap_or(InductionStatus::NotStarted);
+        let eligible = eligibility_issues(
+            a.is_headteacher,
+            d.person.has_qts,
+            induction,
+            a.works_as_teacher_at_school,
+        )
+        .is_empty();
+        appointments
+            .entry(a.school_urn)
+            .or_default()
+            .push(AppointmentFacts {
+                eligible,
+                qualification_status: d.outcome.status,
+                on_senior_leadership_team: a.on_senior_leadership_team,
+            });
+    }
+    let due = AcademicTerm::latest_due_by(as_of);
+    let reported = reported_for(db, select.clone(), due).await?;
+    let latest = latest_reports(db, select).await?;
+    Ok(schools
+        .into_iter()
+        .map(|(urn, kind)| SchoolFacts {
+            urn,
+            is_relevant: crate::domain::is_relevant_kind(&kind),
+            current_appointments: appointments.remove(&urn).unwrap_or_default(),
+            has_report_for_latest_due_term: reported.contains(&urn),
+            latest_report: latest.get(&urn).map(|r| LatestReportFacts {
+                sen_information_report_published_on: r.sen_information_report_published_on,
+                sen_policy_date: r.sen_policy_date,
+                overspent: r.expenditure_to_date_pence
+                    > r.budget_e1_pence
+                        + r.budget_e2_pence
+                        + r.budget_e3_pence
+                        + r.budget_additional_pence,
+            }),
+        })
+        .collect())
+}
+
+/// Every issue, school and cluster checks, for the schools `cond` selects as of `as_of`,
+/// sorted by [`FoundIssue::sort_key`] and narrowed to `severities` when given.
+///
+/// Cluster checks come from the clusters active on `as_of` with a member among those
+/// schools; a member-level issue is kept only when its school is among them, so an LA sees
+/// a cluster's problems at its own schools and the cluster-wide ones, never the details of
+/// another LA's member.
+pub async fn issues<C: ConnectionTrait>(
+    db: &C,
+    cond: Condition,
+    as_of: NaiveDate,
+    thresholds: &ClusterThresholds,
+    severities: Option<&[Severity]>,
+) -> ApiResult<Vec<FoundIssue>> {
+    let facts = school_facts(db, cond.clone(), as_of).await?;
+    let in_scope: HashSet<i32> = facts.iter().map(|f| f.urn).collect();
+    let mut out: Vec<FoundIssue> = facts
+        .iter()
+        .flat_map(|f| school_issues(f, as_of))
+        .map(|issue| FoundIssue {
+            issue,
+            cluster_id: None,
+        })
+        .collect();
+    if !in_scope.is_empty() {
+        let select: SelectStatement = Query::select()
+            .column(school::Column::Urn)
+            .from(school::Entity)
+            .cond_where(cond)
+            .to_owned();
+        let active = clusters::active_with_member_in(db, select, as_of).await?;
+        let states = clusters::facts(db, active, as_of).await?;
+        for (id, state) in states {
+            for issue in cluster_issues(&state.facts, as_of, thresholds) {
+                if issue.school_urn.is_none_or(|u| in_scope.contains(&u)) {
+                    out.push(FoundIssue {
+                        issue: with_cluster_name(issue, &state.cluster.name),
+                        cluster_id: Some(id),
+                    });
+                }
+            }
+        }
+    }
+    if let Some(sev) = severities {
+        out.retain(|i| sev.contains(&i.issue.severity));
+    }
+    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(out)
+}
+
+/// Prefixes a cluster check's message with the cluster's name, so a list mixing several
+/// clusters' issues says which is which.
+pub fn with_cluster_name(mut issue: Issue, name: &str) -> Issue {
+    issue.message = format!("Cluster \u{201c}{name}\u{201d}: {}", issue.message);
+    issue
+}
+
+/// School facts for (URN, as-of) keys: one computation per distinct date (DataLoaders).
+pub async fn facts_by_school<C: ConnectionTrait>(
+    db: &C,
+    keys: &[(i32, NaiveDate)],
+) -> ApiResult<HashMap<(i32, NaiveDate), SchoolFacts>> {
+    let mut by_date: HashMap<NaiveDate, Vec<i32>> = HashMap::new();
+    for (urn, date) in keys {
+        by_date.entry(*date).or_default().push(*urn);
+    }
+    let mut out = HashMap::new();
+    for (date, urns) in by_date {
+        let cond = Condition::all().add(school::Column::Urn.is_in(urns));
+        for f in school_facts(db, cond, date).await? {
+            out.insert((f.urn, date), f);
+        }
+    }
+    Ok(out)
+}
