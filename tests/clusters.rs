@@ -3,6 +3,8 @@
 //! breaking every rule of SPEC 4.6, with a Greenwich member and a trust school to check who
 //! sees what.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeSet;
