@@ -112,6 +112,8 @@ pub struct Loaders {
     pub clusters_of_school: L<i32, Vec<i64>>,
     /// Cluster facts by (cluster id, as-of date).
     pub cluster_states: L<(i64, NaiveDate), ClusterState>,
+    /// Successor schools by predecessor URN.
+    pub successors: L<i32, Vec<school::Model>>,
     /// Compliance facts by (URN, as-of date).
     pub school_facts: L<(i32, NaiveDate), SchoolFacts>,
 }
@@ -165,6 +167,9 @@ impl Loaders {
             }),
             cluster_states: loader(db, |db, k| {
                 Box::pin(async move { clusters::states(&db.conn, &k).await })
+            }),
+            successors: loader(db, |db, k| {
+                Box::pin(async move { schools::successors_by_urn(&db.conn, &k).await })
             }),
             school_facts: loader(db, |db, k| {
                 Box::pin(async move { compliance::facts_by_school(&db.conn, &k).await })

@@ -277,9 +277,25 @@ impl ScalarType for DateTime {
     }
 }
 
-/// An amount of money in pounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Money(pub money::Money);
+/// An amount of money in pounds. On input, an amount the scalar cannot accept is carried
+/// through coercion as `Err` and refused by the resolver with [`Money::amount`], so the
+/// error can name the input field (async-graphql's own coercion errors cannot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money(pub Result<money::Money, String>);
+
+impl Money {
+    /// An amount for output.
+    pub fn of(m: money::Money) -> Self {
+        Self(Ok(m))
+    }
+
+    /// The amount, or `BAD_USER_INPUT` naming `field` when the client sent something else.
+    pub fn amount(&self, field: &str) -> ApiResult<money::Money> {
+        self.0
+            .clone()
+            .map_err(|m| ApiError::bad_input(field, m))
+    }
+}
 
 /// Money in pounds. Output: a decimal string with exactly two places (`"1250.00"`). Input: a
 /// string such as `"1250"`, `"1250.5"` or `"1250.50"`; JSON numbers are refused, because a
@@ -287,20 +303,19 @@ pub struct Money(pub money::Money);
 #[Scalar(name = "Money")]
 impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {
-        match &value {
-            Value::String(s) => money::Money::parse_input(s)
-                .map(Money)
-                .map_err(|e| InputValueError::custom(e.to_string())),
-            Value::Number(_) => Err(InputValueError::custom(
-                "money must be sent as a string such as \"1250.50\", not a JSON number",
-            )),
-            _ => Err(InputValueError::custom(
-                "money must be a string such as \"1250.50\"",
-            )),
-        }
+        Ok(Money(match &value {
+            Value::String(s) => money::Money::parse_input(s).map_err(|e| e.to_string()),
+            Value::Number(_) => Err(
+                "money must be sent as a string such as \"1250.50\", not a JSON number".into(),
+            ),
+            _ => Err("money must be a string such as \"1250.50\"".into()),
+        }))
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_string())
+        match &self.0 {
+            Ok(m) => Value::String(m.to_string()),
+            Err(_) => Value::Null,
+        }
     }
 }

@@ -25,7 +25,7 @@ pub enum Term {
 }
 
 fn pounds(pence: i64) -> Money {
-    Money(money::Money::from_pence(pence))
+    Money::of(money::Money::from_pence(pence))
 }
 
 /// A SENCO's termly report to governors, one version of it.
@@ -413,11 +413,11 @@ fn validate(input: SubmitTermlyReportInput) -> ApiResult<reports::Submission> {
             sen_support: k,
             ehcp: e,
             ehcp_applications_in_process: apps,
-            budget_e1_pence: input.budget_e1.0.pence(),
-            budget_e2_pence: input.budget_e2.0.pence(),
-            budget_e3_pence: input.budget_e3.0.pence(),
-            budget_additional_pence: input.budget_additional.0.pence(),
-            expenditure_to_date_pence: input.expenditure_to_date.0.pence(),
+            budget_e1_pence: input.budget_e1.amount("input.budgetE1")?.pence(),
+            budget_e2_pence: input.budget_e2.amount("input.budgetE2")?.pence(),
+            budget_e3_pence: input.budget_e3.amount("input.budgetE3")?.pence(),
+            budget_additional_pence: input.budget_additional.amount("input.budgetAdditional")?.pence(),
+            expenditure_to_date_pence: input.expenditure_to_date.amount("input.expenditureToDate")?.pence(),
             non_contact_hours_per_week: hours,
             sen_policy_date: not_future(input.sen_policy_date, "input.senPolicyDate")?,
             provision_review_date: not_future(

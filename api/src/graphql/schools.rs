@@ -208,6 +208,29 @@ impl School {
     async fn predecessor_urn(&self) -> Option<i32> {
         self.0.predecessor_urn
     }
+    /// The school this one replaced, such as the maintained school an academy converted
+    /// from; null when there is none or it is not loaded. Reachable by anyone who may read
+    /// this school, so an academy's SENCO appointments and reports from before conversion
+    /// stay with it.
+    async fn predecessor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<School>> {
+        let Some(urn) = self.0.predecessor_urn else {
+            return Ok(None);
+        };
+        let l = super::loaders(ctx)?;
+        Ok(loaders::one(&l.schools, urn).await?.map(School))
+    }
+    /// The school that replaced this one (for example the academy it became); null when
+    /// there is none the caller may read. With several, the highest URN.
+    async fn successor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<School>> {
+        let rc = super::rc(ctx)?;
+        let l = super::loaders(ctx)?;
+        Ok(loaders::one(&l.successors, self.0.urn)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .find(|s| crate::store::scope::can_read(&rc.principal, s))
+            .map(School))
+    }
     /// The date the school closed; null while open.
     async fn closed_on(&self) -> Option<Date> {
         self.0.closed_on.map(Date)

@@ -632,6 +632,13 @@ impl SencosQuery {
             Some((d, urn, id))
         })?;
         let f = filter.unwrap_or_default();
+        // Deadlines "for LA 202" must not quietly mean "the part of LA 202 you can see".
+        store::schools::SchoolQuery {
+            la_code: f.la_code,
+            trust_uid: f.trust_uid,
+            ..Default::default()
+        }
+        .check_covered(&rc.principal)?;
         if let Some(urns) = &f.urns
             && urns.len() > 1000
         {

@@ -212,6 +212,25 @@ pub async fn schools_by_urn<C: ConnectionTrait>(
         .collect())
 }
 
+/// Successor schools by their predecessor's URN, highest URN first (DataLoaders).
+pub async fn successors_by_urn<C: ConnectionTrait>(
+    db: &C,
+    urns: &[i32],
+) -> ApiResult<HashMap<i32, Vec<school::Model>>> {
+    let rows = school::Entity::find()
+        .filter(school::Column::PredecessorUrn.is_in(urns.iter().copied()))
+        .order_by_desc(school::Column::Urn)
+        .all(db)
+        .await?;
+    let mut out: HashMap<i32, Vec<school::Model>> = HashMap::new();
+    for s in rows {
+        if let Some(p) = s.predecessor_urn {
+            out.entry(p).or_default().push(s);
+        }
+    }
+    Ok(out)
+}
+
 /// The latest census snapshot of each school, for DataLoaders.
 pub async fn census_by_urn<C: ConnectionTrait>(
     db: &C,
