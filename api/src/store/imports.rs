@@ -194,12 +194,11 @@ pub async fn census_rows(
                 closed_on: None,
             })
             .collect();
-        // The census owns LA, kind, phase and roll; a name, trust, academy flag or closure
-        // that GIAS supplied is kept.
+        // Each source owns its fields, so that loading the files again in any order changes
+        // nothing: the census owns the number on roll (it is the count GIAS republishes);
+        // GIAS, the register of establishments, owns name, LA, type, phase, trust and
+        // closure, so a school already on record keeps those.
         let (i, u, n) = upsert_schools(w.txn(), schools, |old, new| school::Model {
-            la_code: new.la_code,
-            kind: new.kind.clone(),
-            phase: new.phase.clone(),
             number_on_roll: new.number_on_roll,
             ..old.clone()
         })
@@ -308,7 +307,8 @@ pub async fn gias_rows(
         // GIAS owns everything but the predecessor link (which the links file supplies).
         let (i, u, n) = upsert_schools(w.txn(), schools, |old, new| school::Model {
             predecessor_urn: old.predecessor_urn,
-            number_on_roll: new.number_on_roll.or(old.number_on_roll),
+            // The census's count wins where there is one (see `census_rows`).
+            number_on_roll: old.number_on_roll.or(new.number_on_roll),
             ..new.clone()
         })
         .await?;

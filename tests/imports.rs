@@ -1,0 +1,291 @@
+//! The DfE imports as a user runs them: the real `senco-oversight import-*` subcommands over
+//! the real files in `data/`, into a fresh SQLite or PostgreSQL database, checked through
+//! the API against counts that can be worked out by hand from the files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// Runs one import subcommand against `db`; returns its standard output.
+fn import(db: &TestDb, subcommand: &str, file: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_senco-oversight"))
+        .arg(subcommand)
+        .arg(file)
+        .env("SENCO_DATABASE_URL", &db.url)
+        .env("SENCO_JWT_SECRET", SECRET)
+        .env("SENCO_DEMO", "false")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{subcommand} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn data(name: &str) -> std::path::PathBuf {
+    repo_root().join("data").join(name)
+}
+
+/// Every school of an LA with its roll and census figures, in one page.
+async fn la_schools(s: &TestServer, la: i32) -> (u64, Vec<Value>) {
+    let d = s
+        .ok(
+            &admin(),
+            "query($la: Int!) { schools(filter: { laCode: $la }, first: 150) { totalCount
+               edges { node { urn numberOnRoll census { collectedOn numberOnRoll ehcp senSupport } } } } }",
+            json!({ "la": la }),
+        )
+        .await;
+    let nodes = d["schools"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    (d["schools"]["totalCount"].as_u64().unwrap(), nodes)
+}
+
+fn sum(nodes: &[Value], f: impl Fn(&Value) -> &Value) -> i64 {
+    nodes.iter().filter_map(|n| f(n).as_i64()).sum()
+}
+
+#[tokio::test]
+async fn real_files_load_with_exact_counts_and_reimport_changes_nothing() {
+    let db = TestDb::new().await;
+    let census = import(
+        &db,
+        "import-census",
+        &data("england_census_performance_tables.csv"),
+    );
+    // 23,942 data rows: 23,939 schools and 3 national-total rows, which are skipped.
+    assert!(
+        census.contains("23942 rows read: 23939 inserted, 0 updated, 0 unchanged, 3 skipped"),
+        "{census}"
+    );
+    let gias = import(&db, "import-gias", &data("gias_edubase_sample_2018.csv"));
+    assert!(gias.contains("4 rows read"), "{gias}");
+    let links = import(&db, "import-gias-links", &data("gias_links_20250422.csv"));
+    assert!(links.contains("33801 rows read"), "{links}");
+
+    let s = TestServer::start_on(db, &[]).await;
+    // Camden (202): 93 schools in the file, roll 32,307, EHC plans 1,042, SEN support 3,910.
+    let (total, camden) = la_schools(&s, 202).await;
+    assert_eq!(total, 93);
+    assert_eq!(camden.len(), 93);
+    assert_eq!(sum(&camden, |n| &n["numberOnRoll"]), 32_307);
+    assert_eq!(sum(&camden, |n| &n["census"]["ehcp"]), 1_042);
+    assert_eq!(sum(&camden, |n| &n["census"]["senSupport"]), 3_910);
+    assert!(
+        camden
+            .iter()
+            .all(|n| n["census"]["collectedOn"] == "2019-01-17")
+    );
+    // Greenwich (203): 101 schools, roll 47,730, E 1,397, K 6,167.
+    let (total, greenwich) = la_schools(&s, 203).await;
+    assert_eq!(total, 101);
+    assert_eq!(sum(&greenwich, |n| &n["census"]["numberOnRoll"]), 47_730);
+    assert_eq!(sum(&greenwich, |n| &n["census"]["ehcp"]), 1_397);
+    assert_eq!(sum(&greenwich, |n| &n["census"]["senSupport"]), 6_167);
+
+    // The pre-2019 Dorset, Poole and Bournemouth codes, which the LA list lacks.
+    let d = s
+        .ok(&admin(), "{ localAuthorities { code name } }", json!({}))
+        .await;
+    let las = d["localAuthorities"].as_array().unwrap();
+    assert_eq!(las.len(), 152, "151 census LA codes plus City of London");
+    for (code, name) in [(835, "Dorset"), (836, "Poole"), (837, "Bournemouth")] {
+        let la = las.iter().find(|l| l["code"] == code).unwrap();
+        assert!(la["name"].as_str().unwrap().contains(name), "{la}");
+    }
+    let (total, _) = la_schools(&s, 836).await;
+    assert_eq!(total, 46);
+
+    // `NA` in the census is missing, not zero: 103769 has no roll and no E count.
+    let d = s
+        .ok(
+            &admin(),
+            "{ school(urn: 103769) { numberOnRoll census { numberOnRoll ehcp } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        d["school"],
+        json!({ "numberOnRoll": null, "census": { "numberOnRoll": null, "ehcp": null } })
+    );
+
+    // GIAS supplies the real name over the census placeholder.
+    let d = s
+        .ok(
+            &admin(),
+            "{ school(urn: 100492) { name phase isAcademy } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["school"]["name"], "St Thomas' CofE Primary School");
+    assert_eq!(d["school"]["phase"], "PRIMARY");
+
+    // Links: the academy 137421 converted from 119791.
+    let d = s
+        .ok(
+            &admin(),
+            "{ school(urn: 137421) { predecessorUrn } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["school"]["predecessorUrn"], 119791);
+
+    // Importing the same files again changes nothing.
+    let db = &s.db;
+    let again = import(
+        db,
+        "import-census",
+        &data("england_census_performance_tables.csv"),
+    );
+    assert!(
+        again.contains("0 inserted, 0 updated, 23939 unchanged"),
+        "{again}"
+    );
+    let again = import(db, "import-gias", &data("gias_edubase_sample_2018.csv"));
+    assert!(
+        again.contains("0 inserted, 0 updated, 4 unchanged"),
+        "{again}"
+    );
+    let again = import(db, "import-gias-links", &data("gias_links_20250422.csv"));
+    assert!(again.contains("0 inserted, 0 updated"), "{again}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn windows_1252_names_are_decoded() {
+    let db = TestDb::new().await;
+    let sample = std::fs::read(data("gias_edubase_sample_2018.csv")).unwrap();
+    let text = String::from_utf8(sample).unwrap();
+    let (before, after) = text.split_once("St Thomas' CofE Primary School").unwrap();
+    // "École St Thomas’ Primary" in Windows-1252: É is 0xC9 and ’ is 0x92.
+    let mut bytes = before.as_bytes().to_vec();
+    bytes.extend_from_slice(b"\xC9cole St Thomas\x92 Primary");
+    bytes.extend_from_slice(after.as_bytes());
+    let dir = std::env::temp_dir().join(format!("senco-gias-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("gias-cp1252.csv");
+    std::fs::write(&file, bytes).unwrap();
+    let out = import(&db, "import-gias", &file);
+    assert!(out.contains("4 inserted"), "{out}");
+    let s = TestServer::start_on(db, &[]).await;
+    let d = s
+        .ok(&admin(), "{ school(urn: 100492) { name } }", json!({}))
+        .await;
+    assert_eq!(d["school"]["name"], "\u{c9}cole St Thomas\u{2019} Primary");
+    std::fs::remove_dir_all(dir).ok();
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn broken_rows_are_reported_by_line_and_the_good_rows_load() {
+    let db = TestDb::new().await;
+    let text = std::fs::read_to_string(data("england_census_performance_tables.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let good: Vec<&str> = lines.by_ref().take(3).collect();
+    let file_text = [
+        header,
+        good[0],
+        "notaurn,201,3614,State-funded primary,285,141,144,49.5,50.5,5,1.8,50,17.5,141,143,1,49.5,50.2,0.4,32,38,16.2",
+        good[1],
+        "100100,201,3614",
+        good[2],
+        "100101,201,3614,State-funded primary,many,141,144,49.5,50.5,5,1.8,50,17.5,141,143,1,49.5,50.2,0.4,32,38,16.2",
+    ]
+    .join("\n");
+    let dir = std::env::temp_dir().join(format!("senco-census-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("census-broken.csv");
+    std::fs::write(&file, file_text).unwrap();
+    let out = import(&db, "import-census", &file);
+    assert!(out.contains("6 rows read: 3 inserted"), "{out}");
+    assert!(out.contains("3 skipped"), "{out}");
+    for line in ["line 3:", "line 5:", "line 7:"] {
+        assert!(out.contains(line), "{line} missing: {out}");
+    }
+    let s = TestServer::start_on(db, &[]).await;
+    let d = s
+        .ok(&admin(), "{ schools { totalCount } }", json!({}))
+        .await;
+    assert_eq!(d["schools"]["totalCount"], 3);
+    std::fs::remove_dir_all(dir).ok();
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_academy_keeps_its_history_through_its_predecessor() {
+    let s = TestServer::start().await;
+    let a = admin();
+    s.ok(
+        &a,
+        "mutation { upsertLocalAuthority(input: { code: 888, name: \"Lancashire\" }) { code } }",
+        json!({}),
+    )
+    .await;
+    s.ok(
+        &a,
+        "mutation { upsertTrust(input: { uid: 2044, name: \"Trust\" }) { uid } }",
+        json!({}),
+    )
+    .await;
+    let school = "mutation($i: SchoolInput!) { upsertSchool(input: $i) { urn } }";
+    s.ok(&a, school, json!({ "i": { "urn": 119791, "name": "Old High School", "laCode": 888,
+        "phase": "SECONDARY", "kind": "MAINSTREAM", "isAcademy": false, "closedOn": "2011-08-31" } })).await;
+    s.ok(&a, school, json!({ "i": { "urn": 137421, "name": "New Academy", "laCode": 888, "trustUid": 2044,
+        "phase": "SECONDARY", "kind": "MAINSTREAM", "isAcademy": true, "predecessorUrn": 119791 } })).await;
+    s.ok(
+        &a,
+        "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id } }",
+        json!({ "i": { "schoolUrn": 119791, "startedOn": "2008-09-01", "person": {
+            "fullName": "Pat Before", "hasQts": true, "inductionStatus": "COMPLETED" } } }),
+    )
+    .await;
+    // The trust reads the academy, and through it the maintained school's SENCO history.
+    let trust = token("trust", "trust:2044:read");
+    let d = s
+        .ok(&trust, "{ school(urn: 137421) { predecessorUrn predecessor { urn closedOn sencoAppointments { startedOn } } } }", json!({}))
+        .await;
+    assert_eq!(d["school"]["predecessor"]["urn"], 119791);
+    assert_eq!(
+        d["school"]["predecessor"]["sencoAppointments"][0]["startedOn"],
+        "2008-09-01"
+    );
+    // The LA reads both, and finds the academy from the old school.
+    let la = token("la", "la:888:read");
+    let d = s
+        .ok(
+            &la,
+            "{ school(urn: 119791) { successor { urn isAcademy } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        d["school"]["successor"],
+        json!({ "urn": 137421, "isAcademy": true })
+    );
+    // A school token of the old school cannot see the academy it became.
+    let old = token("old", "school:119791:read");
+    let d = s
+        .ok(
+            &old,
+            "{ school(urn: 119791) { successor { urn } } }",
+            json!({}),
+        )
+        .await;
+    assert!(d["school"]["successor"].is_null());
+    s.stop().await;
+}
