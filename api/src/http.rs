@@ -311,7 +311,14 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         StatusCode::OK
     };
     log_request(&operation, status, started, response.errors.len());
-    let body = match serde_json::to_vec(&response) {
+    // A request that failed before execution has no `data` entry at all (GraphQL spec,
+    // "Response": data is absent when an error prevented execution).
+    let body = match serde_json::to_value(&response).and_then(|mut v| {
+        if request_error && let Some(obj) = v.as_object_mut() {
+            obj.remove("data");
+        }
+        serde_json::to_vec(&v)
+    }) {
         Ok(b) => b,
         Err(e) => {
             tracing::error!(error = %e, "could not serialise a response");
