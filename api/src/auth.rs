@@ -339,7 +339,9 @@ impl Principal {
     /// A caller from verified claims.
     pub fn from_claims(sub: String, scope: Option<String>) -> Self {
         let mut scopes: Vec<Scope> = Vec::new();
-        for word in scope.as_deref().unwrap_or("").split_whitespace() {
+        // Scope words are separated by single spaces and made of printable ASCII (RFC 6749
+        // section 3.3); splitting on any whitespace would let "admin\nx" grant `admin`.
+        for word in scope.as_deref().unwrap_or("").split(' ').filter(|w| !w.is_empty()) {
             match Scope::parse(word) {
                 Some(s) => scopes.push(s),
                 None => tracing::debug!(len = word.len(), "ignored an unrecognised scope word"),

@@ -291,9 +291,7 @@ impl Money {
 
     /// The amount, or `BAD_USER_INPUT` naming `field` when the client sent something else.
     pub fn amount(&self, field: &str) -> ApiResult<money::Money> {
-        self.0
-            .clone()
-            .map_err(|m| ApiError::bad_input(field, m))
+        self.0.clone().map_err(|m| ApiError::bad_input(field, m))
     }
 }
 
@@ -305,9 +303,9 @@ impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {
         Ok(Money(match &value {
             Value::String(s) => money::Money::parse_input(s).map_err(|e| e.to_string()),
-            Value::Number(_) => Err(
-                "money must be sent as a string such as \"1250.50\", not a JSON number".into(),
-            ),
+            Value::Number(_) => {
+                Err("money must be sent as a string such as \"1250.50\", not a JSON number".into())
+            }
             _ => Err("money must be a string such as \"1250.50\"".into()),
         }))
     }

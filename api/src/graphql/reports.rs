@@ -416,8 +416,14 @@ fn validate(input: SubmitTermlyReportInput) -> ApiResult<reports::Submission> {
             budget_e1_pence: input.budget_e1.amount("input.budgetE1")?.pence(),
             budget_e2_pence: input.budget_e2.amount("input.budgetE2")?.pence(),
             budget_e3_pence: input.budget_e3.amount("input.budgetE3")?.pence(),
-            budget_additional_pence: input.budget_additional.amount("input.budgetAdditional")?.pence(),
-            expenditure_to_date_pence: input.expenditure_to_date.amount("input.expenditureToDate")?.pence(),
+            budget_additional_pence: input
+                .budget_additional
+                .amount("input.budgetAdditional")?
+                .pence(),
+            expenditure_to_date_pence: input
+                .expenditure_to_date
+                .amount("input.expenditureToDate")?
+                .pence(),
             non_contact_hours_per_week: hours,
             sen_policy_date: not_future(input.sen_policy_date, "input.senPolicyDate")?,
             provision_review_date: not_future(

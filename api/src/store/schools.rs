@@ -135,6 +135,7 @@ pub async fn schools<C: ConnectionTrait>(
     filter: &SchoolQuery,
     page: Page<i32>,
 ) -> ApiResult<Paged<school::Model>> {
+    filter.check_covered(p)?;
     let base = school::Entity::find()
         .filter(scope::readable_schools(p)?)
         .filter(filter.condition());
