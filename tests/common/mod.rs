@@ -47,6 +47,41 @@ mod tempdir {
     }
 }
 
+impl Drop for TestDb {
+    /// Drops a PostgreSQL test database, so that runs do not pile them up on the server.
+    fn drop(&mut self) {
+        if !self.is_postgres() {
+            return;
+        }
+        let (Ok(base), Some(name)) = (
+            std::env::var("SENCO_TEST_POSTGRES_URL"),
+            self.url.rsplit('/').next().map(str::to_owned),
+        ) else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on; a thread with its
+        // own small runtime does the work and is waited for.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                use sea_orm::ConnectionTrait;
+                if let Ok(admin) = sea_orm::Database::connect(&base).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
 impl TestDb {
     /// SQLite file, or a new PostgreSQL database when `SENCO_TEST_POSTGRES_URL` is set.
     pub async fn new() -> Self {
