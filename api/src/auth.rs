@@ -341,7 +341,12 @@ impl Principal {
         let mut scopes: Vec<Scope> = Vec::new();
         // Scope words are separated by single spaces and made of printable ASCII (RFC 6749
         // section 3.3); splitting on any whitespace would let "admin\nx" grant `admin`.
-        for word in scope.as_deref().unwrap_or("").split(' ').filter(|w| !w.is_empty()) {
+        for word in scope
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|w| !w.is_empty())
+        {
             match Scope::parse(word) {
                 Some(s) => scopes.push(s),
                 None => tracing::debug!(len = word.len(), "ignored an unrecognised scope word"),
