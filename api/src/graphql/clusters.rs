@@ -520,7 +520,7 @@ impl ClustersMutation {
             review_interval_months: input.review_interval_months.unwrap_or(12),
         };
         let w = rc.db.begin_write().await?;
-        let out = clusters::create(w.txn(), &rc.principal, new).await?;
+        let out = clusters::create(w.txn(), &rc.principal, new, today()).await?;
         w.commit().await?;
         Ok(Cluster(out))
     }
@@ -548,7 +548,7 @@ impl ClustersMutation {
             ended_on: maybe(input.ended_on),
         };
         let w = rc.db.begin_write().await?;
-        let out = clusters::update(w.txn(), &rc.principal, id, patch).await?;
+        let out = clusters::update(w.txn(), &rc.principal, id, patch, today()).await?;
         w.commit().await?;
         Ok(Cluster(out))
     }

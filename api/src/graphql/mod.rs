@@ -242,9 +242,23 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) if s.len() == 10 => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| InputValueError::custom("not a valid date (YYYY-MM-DD)")),
+            // Exactly four-digit year, two-digit month and day: chrono's `%Y` alone would
+            // also take a sign, as in "-001-01-01".
+            Value::String(s)
+                if s.len() == 10
+                    && s.bytes().enumerate().all(|(i, b)| {
+                        if i == 4 || i == 7 {
+                            b == b'-'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    }) =>
+            {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map(Date)
+                    .map_err(|_| InputValueError::custom("not a valid date (YYYY-MM-DD)"))
+            }
+            Value::String(_) => Err(InputValueError::custom("not a valid date (YYYY-MM-DD)")),
             _ => Err(InputValueError::custom(
                 "a date must be a string YYYY-MM-DD",
             )),

@@ -883,9 +883,12 @@ impl SencosMutation {
             kind: input
                 .kind
                 .map(|k| rules::QualificationKind::from(k).as_str()),
-            provider: patch(input.provider, |t| {
-                optional_text(Some(t), 200, "input.provider").map(Option::unwrap_or_default)
-            })?,
+            // A blank provider clears it, as `recordQualification` stores none for blank.
+            provider: match input.provider {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(t) => Some(optional_text(Some(t), 200, "input.provider")?),
+            },
             started_on: input
                 .started_on
                 .map(|d| past_date(d, "input.startedOn"))

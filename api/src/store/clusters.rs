@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
-use entity::{cluster, cluster_member, person, school, senco_appointment};
+use entity::{cluster, cluster_member, school, senco_appointment};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
@@ -67,11 +67,31 @@ pub struct ClusterPatch {
 }
 
 /// What the audit log keeps of a cluster: the row and its members.
-#[derive(Serialize)]
+#[derive(Clone, Copy)]
 struct Snapshot<'a> {
-    #[serde(flatten)]
     cluster: &'a cluster::Model,
     member_urns: &'a [i32],
+}
+
+/// A cluster as one school's audit log shows it: the row, how many members it has and
+/// whether this school is one, but not which other schools they are, since a reader of
+/// this school may not read them.
+#[derive(Serialize)]
+struct SchoolView<'a> {
+    #[serde(flatten)]
+    cluster: &'a cluster::Model,
+    members: usize,
+    school_is_member: bool,
+}
+
+impl<'a> Snapshot<'a> {
+    fn for_school(self, urn: i32) -> SchoolView<'a> {
+        SchoolView {
+            cluster: self.cluster,
+            members: self.member_urns.len(),
+            school_is_member: self.member_urns.contains(&urn),
+        }
+    }
 }
 
 /// Checks the member list's shape: two or more, none twice, not absurdly many.
@@ -126,11 +146,23 @@ async fn writable_members<C: ConnectionTrait>(
     Ok(out)
 }
 
-async fn require_person<C: ConnectionTrait>(db: &C, id: i64, field: &str) -> ApiResult<()> {
-    if person::Entity::find_by_id(id).one(db).await?.is_none() {
-        return Err(ApiError::bad_input(field, format!("no person has id {id}")));
+/// The SENCO must be someone the caller may already see: naming a cluster's SENCO must not
+/// be a way to read a stranger's record (the cluster shows its SENCO to readers of any
+/// member). Unknown and invisible ids get the same answer, so ids cannot be probed.
+async fn require_person<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    id: i64,
+    field: &str,
+) -> ApiResult<()> {
+    match sencos::person(db, p, id).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) | Err(ApiError::Forbidden(_)) => Err(ApiError::bad_input(
+            field,
+            format!("no person you may see has id {id}"),
+        )),
+        Err(e) => Err(e),
     }
-    Ok(())
 }
 
 fn check_dates(
@@ -138,7 +170,15 @@ fn check_dates(
     last_reviewed_on: Option<NaiveDate>,
     ended_on: Option<NaiveDate>,
     interval: i32,
+    today: NaiveDate,
 ) -> ApiResult<()> {
+    // A review recorded in the future would hold REVIEW_OVERDUE off indefinitely.
+    if last_reviewed_on.is_some_and(|r| r > today) {
+        return Err(ApiError::bad_input(
+            "input.lastReviewedOn",
+            "must not be in the future",
+        ));
+    }
     if !(1..=MAX_REVIEW_INTERVAL_MONTHS).contains(&interval) {
         return Err(ApiError::bad_input(
             "input.reviewIntervalMonths",
@@ -183,10 +223,12 @@ async fn audit_each<C: ConnectionTrait>(
     operation: &str,
     urns: &BTreeSet<i32>,
     id: i64,
-    before: Option<&Snapshot<'_>>,
-    after: Option<&Snapshot<'_>>,
+    before: Option<Snapshot<'_>>,
+    after: Option<Snapshot<'_>>,
 ) -> ApiResult<()> {
     for urn in urns {
+        let before = before.map(|b| b.for_school(*urn));
+        let after = after.map(|a| a.for_school(*urn));
         audit::record(
             db,
             p,
@@ -195,8 +237,8 @@ async fn audit_each<C: ConnectionTrait>(
                 school_urn: Some(*urn),
                 entity: "cluster",
                 row_id: id.to_string(),
-                before,
-                after,
+                before: before.as_ref(),
+                after: after.as_ref(),
             },
         )
         .await?;
@@ -223,6 +265,7 @@ pub async fn create<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
     input: NewCluster,
+    today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
     check_members(&input.member_urns, "input.memberUrns")?;
@@ -231,9 +274,10 @@ pub async fn create<C: ConnectionTrait>(
         input.last_reviewed_on,
         None,
         input.review_interval_months,
+        today,
     )?;
     writable_members(db, p, &input.member_urns, "input.memberUrns").await?;
-    require_person(db, input.senco_person_id, "input.sencoPersonId").await?;
+    require_person(db, p, input.senco_person_id, "input.sencoPersonId").await?;
     let row = cluster::ActiveModel {
         name: Set(input.name),
         senco_person_id: Set(input.senco_person_id),
@@ -259,7 +303,7 @@ pub async fn create<C: ConnectionTrait>(
         &urns.iter().copied().collect(),
         row.id,
         None,
-        Some(&after),
+        Some(after),
     )
     .await?;
     Ok(row)
@@ -278,6 +322,7 @@ pub async fn update<C: ConnectionTrait>(
     p: &Principal,
     id: i64,
     patch: ClusterPatch,
+    today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
     if let Some(urns) = &patch.member_urns {
@@ -290,7 +335,7 @@ pub async fn update<C: ConnectionTrait>(
         writable_members(db, p, urns, "input.memberUrns").await?;
     }
     if let Some(pid) = patch.senco_person_id {
-        require_person(db, pid, "input.sencoPersonId").await?;
+        require_person(db, p, pid, "input.sencoPersonId").await?;
     }
     let started_on = patch.started_on.unwrap_or(before.started_on);
     let last_reviewed_on = patch.last_reviewed_on.unwrap_or(before.last_reviewed_on);
@@ -298,7 +343,7 @@ pub async fn update<C: ConnectionTrait>(
     let interval = patch
         .review_interval_months
         .unwrap_or(before.review_interval_months);
-    check_dates(started_on, last_reviewed_on, ended_on, interval)?;
+    check_dates(started_on, last_reviewed_on, ended_on, interval, today)?;
 
     let mut am = before.clone().into_active_model();
     if let Some(name) = patch.name {
@@ -330,11 +375,11 @@ pub async fn update<C: ConnectionTrait>(
         "updateCluster",
         &touched,
         id,
-        Some(&Snapshot {
+        Some(Snapshot {
             cluster: &before,
             member_urns: &old_urns,
         }),
-        Some(&Snapshot {
+        Some(Snapshot {
             cluster: &row,
             member_urns: &new_urns,
         }),
@@ -380,11 +425,11 @@ pub async fn record_review<C: ConnectionTrait>(
         "recordClusterReview",
         &urns.iter().copied().collect(),
         id,
-        Some(&Snapshot {
+        Some(Snapshot {
             cluster: &before,
             member_urns: &urns,
         }),
-        Some(&Snapshot {
+        Some(Snapshot {
             cluster: &row,
             member_urns: &urns,
         }),

@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::{person, prior_senco_service, qualification, school, senco_appointment};
+use entity::{
+    cluster, cluster_member, person, prior_senco_service, qualification, school, senco_appointment,
+};
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
@@ -619,12 +621,31 @@ pub async fn person<C: ConnectionTrait>(
     if p.admin {
         return Ok(Some(person));
     }
-    let visible = senco_appointment::Entity::find()
+    let appointed = senco_appointment::Entity::find()
         .filter(senco_appointment::Column::PersonId.eq(id))
         .filter(senco_appointment::Column::SchoolUrn.in_subquery(scope::readable_urns(p)?))
         .one(db)
         .await?
         .is_some();
+    // The SENCO of a cluster is also the SENCO of record of each member (Code 6.92 - 6.94),
+    // so readers of any member see who it is, as `Cluster.senco` shows them.
+    let visible = appointed
+        || cluster::Entity::find()
+            .filter(cluster::Column::SencoPersonId.eq(id))
+            .filter(
+                cluster::Column::Id.in_subquery(
+                    Query::select()
+                        .column(cluster_member::Column::ClusterId)
+                        .from(cluster_member::Entity)
+                        .and_where(
+                            cluster_member::Column::SchoolUrn.in_subquery(scope::readable_urns(p)?),
+                        )
+                        .to_owned(),
+                ),
+            )
+            .one(db)
+            .await?
+            .is_some();
     if visible {
         Ok(Some(person))
     } else {
