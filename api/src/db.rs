@@ -36,6 +36,8 @@ pub struct Db {
     write_gate: Option<Arc<Mutex<()>>>,
     /// Statements run through this pool.
     pub statements: Arc<StatementCounter>,
+    /// Computed read results, validated against the change marker.
+    pub cache: Arc<crate::cache::ResultCache>,
 }
 
 /// Held for the length of a write transaction.
@@ -93,6 +95,7 @@ impl Db {
             conn,
             write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))),
             statements,
+            cache: Arc::default(),
         })
     }
 

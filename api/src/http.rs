@@ -246,7 +246,8 @@ pub async fn graphql_post(
     execute(state, headers, request).await
 }
 
-fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+/// Whether the operation the request would run is a mutation (unparsable counts as not).
+pub(crate) fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
     let Ok(doc) = async_graphql::parser::parse_query(query) else {
         return false;

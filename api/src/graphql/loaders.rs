@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDate;
 use entity::{
     cluster, local_authority, person, prior_senco_service, qualification, school, school_census,
@@ -51,20 +51,33 @@ where
 }
 
 /// One loader's handle.
-pub type L<K, V> = DataLoader<StoreLoader<K, V>>;
+pub type L<K, V> = DataLoader<StoreLoader<K, V>, HashMapCache>;
 
 fn loader<K, V>(db: &Db, load: LoadFn<K, V>) -> L<K, V>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Send + Sync + Clone + 'static,
 {
-    DataLoader::new(
+    DataLoader::with_cache(
         StoreLoader {
             db: db.clone(),
             load,
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
+}
+
+/// Loads many keys at once, so they form one batch whatever the timing of the resolvers
+/// that follow (which then find them cached); see [`Loaders::new`].
+pub async fn many<K, V>(l: &L<K, V>, keys: impl IntoIterator<Item = K>) -> ApiResult<HashMap<K, V>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    l.load_many(keys)
+        .await
+        .map_err(|LoadError(msg)| ApiError::internal(msg))
 }
 
 /// Loads one key, turning a batch failure into an internal error.
@@ -119,8 +132,41 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders over `db`.
-    pub fn new(db: &Db) -> Self {
+    /// Fresh loaders over `db`. With `cache`, a row loaded once is reused for the rest of
+    /// the request, which lets list resolvers load a whole level in one batch up front
+    /// (async-graphql's batching window is a timer, so rows resolved late would otherwise
+    /// start further batches). Requests that write get no cache, so a mutation's result
+    /// never shows rows read before an earlier mutation of the same request.
+    pub fn new(db: &Db, cache: bool) -> Self {
+        let l = Self::build(db);
+        if !cache {
+            l.disable_caches();
+        }
+        l
+    }
+
+    fn disable_caches(&self) {
+        self.schools.enable_all_cache(false);
+        self.las.enable_all_cache(false);
+        self.trusts.enable_all_cache(false);
+        self.census.enable_all_cache(false);
+        self.people.enable_all_cache(false);
+        self.appointments_by_school.enable_all_cache(false);
+        self.appointments_by_person.enable_all_cache(false);
+        self.qualifications.enable_all_cache(false);
+        self.prior_service.enable_all_cache(false);
+        self.latest_reports.enable_all_cache(false);
+        self.report_history.enable_all_cache(false);
+        self.deadlines.enable_all_cache(false);
+        self.clusters.enable_all_cache(false);
+        self.cluster_members.enable_all_cache(false);
+        self.clusters_of_school.enable_all_cache(false);
+        self.cluster_states.enable_all_cache(false);
+        self.successors.enable_all_cache(false);
+        self.school_facts.enable_all_cache(false);
+    }
+
+    fn build(db: &Db) -> Self {
         Self {
             schools: loader(db, |db, k| {
                 Box::pin(async move { schools::schools_by_urn(&db.conn, &k).await })

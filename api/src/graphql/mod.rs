@@ -80,7 +80,8 @@ pub struct RequestContext {
 impl RequestContext {
     /// Adds the context and fresh per-request DataLoaders to a request.
     pub fn attach(self, request: async_graphql::Request) -> async_graphql::Request {
-        let loaders = loaders::Loaders::new(&self.db);
+        let writes = crate::http::is_mutation(&request.query, request.operation_name.as_deref());
+        let loaders = loaders::Loaders::new(&self.db, !writes);
         request.data(self).data(loaders)
     }
 }
@@ -95,6 +96,28 @@ pub fn rc<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a RequestContext> {
 pub fn loaders<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a loaders::Loaders> {
     ctx.data::<loaders::Loaders>()
         .map_err(|_| ApiError::internal("loaders missing"))
+}
+
+/// A read result from the cache when it was computed under the database's current change
+/// marker, else computed by `compute` and kept. `what` names the query and must, with the
+/// caller's reach, determine the answer.
+pub async fn cached<T, F, Fut>(rc: &RequestContext, what: String, compute: F) -> ApiResult<Arc<T>>
+where
+    T: Send + Sync + 'static,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<T>>,
+{
+    let p = &rc.principal;
+    let key = format!("{what}|admin={}|read={:?}", p.admin, p.read);
+    let version = crate::store::version(&rc.db.conn).await?;
+    if let Some(hit) = rc.db.cache.get::<T>(&key, &version) {
+        metrics::counter!("senco_cache_hits_total").increment(1);
+        return Ok(hit);
+    }
+    metrics::counter!("senco_cache_misses_total").increment(1);
+    let value = Arc::new(compute().await?);
+    rc.db.cache.put(key, version, value.clone());
+    Ok(value)
 }
 
 /// Today in Europe/London, the default `asOf` (SPEC section 5).

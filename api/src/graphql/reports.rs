@@ -482,9 +482,12 @@ impl ReportsQuery {
         let year = self::academic_year(academic_year, "academicYear")?;
         let filter = filter.unwrap_or_default().into_query("filter")?;
         let t = AcademicTerm::new(year, term.into());
-        Ok(TermlySummary(
-            reports::summary(&rc.db.conn, &rc.principal, t, &filter).await?,
-        ))
+        filter.check_covered(&rc.principal)?;
+        let summary = crate::graphql::cached(rc, format!("summary|{t:?}|{filter:?}"), || {
+            reports::summary(&rc.db.conn, &rc.principal, t, &filter)
+        })
+        .await?;
+        Ok(TermlySummary((*summary).clone()))
     }
 }
 

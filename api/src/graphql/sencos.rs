@@ -655,12 +655,16 @@ impl SencosQuery {
             current_only: true,
         };
         let as_of = as_of.map_or_else(today, |d| d.0);
-        let all = sencos::deadlines(&rc.db.conn, &rc.principal, &q, as_of).await?;
+        let all = crate::graphql::cached(rc, format!("deadlines|{q:?}|{as_of}"), || {
+            sencos::deadlines(&rc.db.conn, &rc.principal, &q, as_of)
+        })
+        .await?;
         let total = all.len() as u64;
         let rows: Vec<sencos::Deadline> = all
-            .into_iter()
+            .iter()
             .filter(|d| page.after.is_none_or(|after| d.sort_key() > after))
             .take(page.first as usize + 1)
+            .cloned()
             .collect();
         let paged = store::Paged::from_overfetch(rows, page.first, total);
         Ok(connection(paged, has_prev, |d| {

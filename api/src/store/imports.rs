@@ -13,6 +13,7 @@ use sea_orm::{
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::import::{Rejected, census, gias, la_codes, links};
+use crate::store::audit;
 
 /// Rows per transaction.
 pub const BATCH: usize = 500;
@@ -228,6 +229,7 @@ pub async fn census_rows(
             )
             .exec(w.txn())
             .await?;
+        import_marker(w.txn(), "import-census", batch.len()).await?;
         w.commit().await?;
         summary.inserted += i;
         summary.updated += u;
@@ -312,6 +314,7 @@ pub async fn gias_rows(
             ..new.clone()
         })
         .await?;
+        import_marker(w.txn(), "import-gias", batch.len()).await?;
         w.commit().await?;
         summary.inserted += i;
         summary.updated += u;
@@ -380,9 +383,34 @@ pub async fn link_rows(
                 }
             }
         }
+        import_marker(w.txn(), "import-gias-links", batch.len()).await?;
         w.commit().await?;
         done += batch.len() as u64;
         progress(done, total);
     }
     Ok(summary)
+}
+
+/// Records an import batch in the audit log, in the batch's transaction: the log shows
+/// when reference data changed in bulk, and the change marker (`store::version`) moves so
+/// that cached results computed before the import are not served after it.
+async fn import_marker<C: ConnectionTrait>(db: &C, operation: &str, rows: usize) -> ApiResult<()> {
+    #[derive(serde::Serialize)]
+    struct Batch {
+        rows: usize,
+    }
+    let system = crate::auth::Principal::from_claims("import".into(), None);
+    audit::record(
+        db,
+        &system,
+        audit::Change::<(), Batch> {
+            operation,
+            school_urn: None,
+            entity: "import",
+            row_id: "-".into(),
+            before: None,
+            after: Some(&Batch { rows }),
+        },
+    )
+    .await
 }

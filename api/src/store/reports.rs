@@ -235,7 +235,9 @@ pub async fn latest_by_school<C: ConnectionTrait>(
         .order_by_desc(termly_report::Column::AcademicYear)
         .all(db)
         .await?;
-    let mut map: HashMap<i32, Vec<termly_report::Model>> = HashMap::new();
+    // Every key gets an entry, so a loader caches "none" rather than asking again.
+    let mut map: HashMap<i32, Vec<termly_report::Model>> =
+        urns.iter().map(|k| (*k, Vec::new())).collect();
     for r in rows {
         map.entry(r.school_urn).or_default().push(r);
     }

@@ -680,7 +680,8 @@ pub async fn appointments_by_school<C: ConnectionTrait>(
         .order_by_asc(senco_appointment::Column::Id)
         .all(db)
         .await?;
-    let mut map: HashMap<i32, Vec<_>> = HashMap::new();
+    // Every key gets an entry, so a loader caches "none" rather than asking again.
+    let mut map: HashMap<i32, Vec<_>> = urns.iter().map(|k| (*k, Vec::new())).collect();
     for r in rows {
         map.entry(r.school_urn).or_default().push(r);
     }
@@ -698,7 +699,8 @@ pub async fn appointments_by_person<C: ConnectionTrait>(
         .order_by_asc(senco_appointment::Column::Id)
         .all(db)
         .await?;
-    let mut map: HashMap<i64, Vec<_>> = HashMap::new();
+    // Every key gets an entry, so a loader caches "none" rather than asking again.
+    let mut map: HashMap<i64, Vec<_>> = ids.iter().map(|k| (*k, Vec::new())).collect();
     for r in rows {
         map.entry(r.person_id).or_default().push(r);
     }
@@ -716,7 +718,8 @@ pub async fn qualifications_by_person<C: ConnectionTrait>(
         .order_by_asc(qualification::Column::Id)
         .all(db)
         .await?;
-    let mut map: HashMap<i64, Vec<_>> = HashMap::new();
+    // Every key gets an entry, so a loader caches "none" rather than asking again.
+    let mut map: HashMap<i64, Vec<_>> = ids.iter().map(|k| (*k, Vec::new())).collect();
     for r in rows {
         map.entry(r.person_id).or_default().push(r);
     }
@@ -733,7 +736,8 @@ pub async fn prior_service_by_person<C: ConnectionTrait>(
         .order_by_asc(prior_senco_service::Column::StartedOn)
         .all(db)
         .await?;
-    let mut map: HashMap<i64, Vec<_>> = HashMap::new();
+    // Every key gets an entry, so a loader caches "none" rather than asking again.
+    let mut map: HashMap<i64, Vec<_>> = ids.iter().map(|k| (*k, Vec::new())).collect();
     for r in rows {
         map.entry(r.person_id).or_default().push(r);
     }

@@ -1,0 +1,222 @@
+//! The SQL statements a request runs are bounded by the query's shape, never by the number
+//! of rows (SPEC section 7): the nested dashboard query (schools with their appointments,
+//! people, qualifications, deadline status and latest reports) and the LA dashboard's
+//! deadlines list run the same number of statements over 10 schools as over 200.
+//!
+//! The count is the server's own statement counter (`Db::statements`), read around one
+//! request at a time. Each query runs a few times per size and the smallest count is kept,
+//! so a DataLoader batch split by scheduling cannot make the test flaky; an N+1 would add
+//! statements on every run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const LA: i32 = 202;
+
+/// The nested dashboard: every level a list or an object reached through a DataLoader.
+const NESTED: &str = "query($la: Int!) {
+  schools(filter: { laCode: $la }, first: 250) {
+    totalCount
+    edges { node {
+      urn name numberOnRoll
+      localAuthority { code name }
+      sencoAppointments {
+        startedOn endedOn eligible
+        person { fullName trn qualifications { kind completedOn countsTowardDuty } }
+        qualification { status deadline daysRemaining }
+      }
+      termlyReports { academicYear term version overspent }
+    } }
+  }
+}";
+
+/// The LA dashboard of SPEC 7: deadlines with person and school.
+const DASHBOARD: &str = "query($la: Int!) {
+  qualificationDeadlines(filter: { laCode: $la }, first: 250) {
+    totalCount
+    edges { node { status deadline daysRemaining person { fullName trn } school { urn name } } }
+  }
+}";
+
+/// Adds schools `from..to` to the LA: each with a SENCO, every other SENCO qualified, every
+/// third school with a termly report.
+async fn add_schools(s: &TestServer, from: i32, to: i32) {
+    let a = admin();
+    for i in from..to {
+        let urn = 300_000 + i;
+        s.ok(
+            &a,
+            "mutation($i: SchoolInput!) { upsertSchool(input: $i) { urn } }",
+            json!({ "i": {
+                "urn": urn, "name": format!("School {urn}"), "laCode": LA,
+                "phase": if i % 4 == 0 { "SECONDARY" } else { "PRIMARY" },
+                "kind": "MAINSTREAM", "isAcademy": false, "numberOnRoll": 100 + i
+            } }),
+        )
+        .await;
+        let d = s
+            .ok(
+                &a,
+                "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id person { id } } }",
+                json!({ "i": {
+                    "schoolUrn": urn,
+                    "person": {
+                        "trn": format!("{:07}", 2_000_000 + i), "fullName": format!("Senco {i}"),
+                        "hasQts": true, "inductionStatus": "COMPLETED"
+                    },
+                    "startedOn": format!("20{:02}-09-01", 15 + i % 10),
+                    "onSeniorLeadershipTeam": i % 2 == 0
+                } }),
+            )
+            .await;
+        let person = d["appointSenco"]["person"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if i % 2 == 0 {
+            s.ok(
+                &a,
+                "mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { id } }",
+                json!({ "i": {
+                    "personId": person, "kind": "NASENCO", "provider": "Bath Spa University",
+                    "startedOn": "2023-01-09", "completedOn": "2024-07-15"
+                } }),
+            )
+            .await;
+        }
+        if i % 3 == 0 {
+            let t = token(&format!("school-{urn}"), &format!("school:{urn}:write"));
+            s.ok(
+                &t,
+                "mutation($i: SubmitTermlyReportInput!) { submitTermlyReport(input: $i) { version } }",
+                json!({ "i": {
+                    "schoolUrn": urn, "academicYear": 2024, "term": "SUMMER",
+                    "numberOnRoll": 100 + i, "pupilsWithSend": 20, "senSupport": 15, "ehcp": 3,
+                    "ehcpApplicationsInProcess": 1, "budgetE1": "1000", "budgetE2": "500",
+                    "budgetE3": "0", "budgetAdditional": "0", "expenditureToDate": "900.50",
+                    "nonContactHoursPerWeek": 5.0, "senPolicyDate": "2024-01-01",
+                    "senInformationReportPublishedOn": "2024-10-10"
+                } }),
+            )
+            .await;
+        }
+    }
+}
+
+/// Runs `query` alone a few times; returns (edges returned, most statements of a run), so
+/// that a batch split by timing in any run shows.
+async fn statements(s: &TestServer, query: &str, field: &str) -> (usize, u64) {
+    let tok = token("la-reader", &format!("la:{LA}:read"));
+    let mut most = 0;
+    let mut rows = 0;
+    for _ in 0..3 {
+        let before = s.state.db.statements.get();
+        let d: Value = s.ok(&tok, query, json!({ "la": LA })).await;
+        let after = s.state.db.statements.get();
+        rows = d[field]["edges"].as_array().unwrap().len();
+        most = most.max(after - before);
+    }
+    (rows, most)
+}
+
+/// The shapes measured: the whole nested dashboard, then its parts one loader at a time, so
+/// that a failure names the field whose statements grow.
+fn shapes() -> Vec<(&'static str, String, &'static str)> {
+    let part = |inner: &str| {
+        format!(
+            "query($la: Int!) {{ schools(filter: {{ laCode: $la }}, first: 250) {{ \
+             edges {{ node {{ urn {inner} }} }} }} }}"
+        )
+    };
+    vec![
+        ("nested dashboard", NESTED.to_string(), "schools"),
+        (
+            "LA dashboard (qualificationDeadlines)",
+            DASHBOARD.to_string(),
+            "qualificationDeadlines",
+        ),
+        (
+            "School.localAuthority",
+            part("localAuthority { name }"),
+            "schools",
+        ),
+        (
+            "School.sencoAppointments",
+            part("sencoAppointments { startedOn }"),
+            "schools",
+        ),
+        (
+            "SencoAppointment.person",
+            part("sencoAppointments { person { fullName } }"),
+            "schools",
+        ),
+        (
+            "Person.qualifications",
+            part("sencoAppointments { person { qualifications { kind } } }"),
+            "schools",
+        ),
+        (
+            "SencoAppointment.qualification",
+            part("sencoAppointments { qualification { status } }"),
+            "schools",
+        ),
+        (
+            "School.termlyReports",
+            part("termlyReports { version }"),
+            "schools",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn nested_dashboard_statements_do_not_grow_with_rows() {
+    // Complexity grows with the page size; the limit is raised so that 200 rows fit in one
+    // page, which is what this test is about.
+    let s = TestServer::start_with(&[("SENCO_MAX_COMPLEXITY", "1000000")]).await;
+    s.ok(
+        &admin(),
+        "mutation($i: LocalAuthorityInput!) { upsertLocalAuthority(input: $i) { code } }",
+        json!({ "i": { "code": LA, "name": "Camden" } }),
+    )
+    .await;
+
+    let mut small = Vec::new();
+    add_schools(&s, 0, 10).await;
+    for (name, query, field) in shapes() {
+        let (rows, n) = statements(&s, &query, field).await;
+        assert_eq!(rows, 10, "{name}");
+        small.push(n);
+    }
+    add_schools(&s, 10, 200).await;
+    let mut large = Vec::new();
+    for (name, query, field) in shapes() {
+        let (rows, n) = statements(&s, &query, field).await;
+        assert_eq!(rows, 200, "{name}");
+        large.push(n);
+    }
+    s.stop().await;
+
+    let table: Vec<String> = shapes()
+        .iter()
+        .zip(small.iter().zip(&large))
+        .map(|((name, _, _), (a, b))| {
+            format!("  {name}: {a} statements over 10 schools, {b} over 200")
+        })
+        .collect();
+    let table = table.join("\n");
+    eprintln!("SQL statements per request (most of 3 runs):\n{table}");
+    let grown: Vec<&str> = shapes()
+        .iter()
+        .zip(small.iter().zip(&large))
+        .filter(|(_, (a, b))| b > a)
+        .map(|((name, _, _), _)| *name)
+        .collect();
+    assert!(
+        grown.is_empty(),
+        "the statement count grows with the rows for: {}\n{table}",
+        grown.join(", ")
+    );
+}
