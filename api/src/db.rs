@@ -55,8 +55,20 @@ impl WriteTxn<'_> {
         &self.txn
     }
 
-    /// Commits.
+    /// Commits a change to staff or reference data, moving the staff change marker as the
+    /// transaction's last statement (see `store::staff_version`).
     pub async fn commit(self) -> ApiResult<()> {
+        self.txn
+            .execute_unprepared(
+                "INSERT INTO change_marker (domain, n) VALUES ('staff', 1) \
+                 ON CONFLICT (domain) DO UPDATE SET n = change_marker.n + 1",
+            )
+            .await?;
+        Ok(self.txn.commit().await?)
+    }
+
+    /// Commits a termly report submission, which leaves the staff change marker alone.
+    pub async fn commit_report(self) -> ApiResult<()> {
         Ok(self.txn.commit().await?)
     }
 }

@@ -8,6 +8,7 @@ mod m0001_reference_data;
 mod m0002_sencos;
 mod m0003_termly_reports;
 mod m0004_clusters_and_audit;
+mod m0005_change_marker;
 
 /// The ordered list of migrations the binary applies.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_sencos::Migration),
             Box::new(m0003_termly_reports::Migration),
             Box::new(m0004_clusters_and_audit::Migration),
+            Box::new(m0005_change_marker::Migration),
         ]
     }
 }

@@ -98,10 +98,25 @@ pub fn loaders<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a loaders::Loaders> {
         .map_err(|_| ApiError::internal("loaders missing"))
 }
 
+/// What a cached result is computed from, which decides the change marker it is checked
+/// against.
+#[derive(Debug, Clone, Copy)]
+pub enum Depends {
+    /// People, appointments, qualifications, prior service and reference data only.
+    Staff,
+    /// Anything, termly reports included.
+    Everything,
+}
+
 /// A read result from the cache when it was computed under the database's current change
 /// marker, else computed by `compute` and kept. `what` names the query and must, with the
 /// caller's reach, determine the answer.
-pub async fn cached<T, F, Fut>(rc: &RequestContext, what: String, compute: F) -> ApiResult<Arc<T>>
+pub async fn cached<T, F, Fut>(
+    rc: &RequestContext,
+    depends_on: Depends,
+    what: String,
+    compute: F,
+) -> ApiResult<Arc<T>>
 where
     T: Send + Sync + 'static,
     F: FnOnce() -> Fut,
@@ -109,7 +124,10 @@ where
 {
     let p = &rc.principal;
     let key = format!("{what}|admin={}|read={:?}", p.admin, p.read);
-    let version = crate::store::version(&rc.db.conn).await?;
+    let version = match depends_on {
+        Depends::Staff => crate::store::staff_version(&rc.db.conn).await?,
+        Depends::Everything => crate::store::version(&rc.db.conn).await?,
+    };
     if let Some(hit) = rc.db.cache.get::<T>(&key, &version) {
         metrics::counter!("senco_cache_hits_total").increment(1);
         return Ok(hit);

@@ -483,9 +483,12 @@ impl ReportsQuery {
         let filter = filter.unwrap_or_default().into_query("filter")?;
         let t = AcademicTerm::new(year, term.into());
         filter.check_covered(&rc.principal)?;
-        let summary = crate::graphql::cached(rc, format!("summary|{t:?}|{filter:?}"), || {
-            reports::summary(&rc.db.conn, &rc.principal, t, &filter)
-        })
+        let summary = crate::graphql::cached(
+            rc,
+            crate::graphql::Depends::Everything,
+            format!("summary|{t:?}|{filter:?}"),
+            || reports::summary(&rc.db.conn, &rc.principal, t, &filter),
+        )
         .await?;
         Ok(TermlySummary((*summary).clone()))
     }
@@ -510,7 +513,7 @@ impl ReportsMutation {
         let submission = validate(input)?;
         let w = rc.db.begin_write().await?;
         let out = reports::submit(w.txn(), &rc.principal, submission).await?;
-        w.commit().await?;
+        w.commit_report().await?;
         Ok(TermlyReport(out))
     }
 }

@@ -655,9 +655,12 @@ impl SencosQuery {
             current_only: true,
         };
         let as_of = as_of.map_or_else(today, |d| d.0);
-        let all = crate::graphql::cached(rc, format!("deadlines|{q:?}|{as_of}"), || {
-            sencos::deadlines(&rc.db.conn, &rc.principal, &q, as_of)
-        })
+        let all = crate::graphql::cached(
+            rc,
+            crate::graphql::Depends::Staff,
+            format!("deadlines|{q:?}|{as_of}"),
+            || sencos::deadlines(&rc.db.conn, &rc.principal, &q, as_of),
+        )
         .await?;
         let total = all.len() as u64;
         let rows: Vec<sencos::Deadline> = all

@@ -64,3 +64,17 @@ pub async fn version<C: sea_orm::ConnectionTrait>(db: &C) -> crate::error::ApiRe
         .ok_or_else(|| crate::error::ApiError::internal("no change marker"))?;
     Ok(row.try_get::<String>("", "v")?)
 }
+
+/// The staff change marker: moves with every committed change except termly report
+/// submissions (see `db::WriteTxn::commit`). Read after commit only, so it needs no help
+/// on PostgreSQL.
+pub async fn staff_version<C: sea_orm::ConnectionTrait>(db: &C) -> crate::error::ApiResult<String> {
+    use sea_orm::Statement;
+    let sql =
+        "SELECT CAST(COALESCE(MAX(n), 0) AS TEXT) AS v FROM change_marker WHERE domain = 'staff'";
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| crate::error::ApiError::internal("no change marker"))?;
+    Ok(format!("staff:{}", row.try_get::<String>("", "v")?))
+}

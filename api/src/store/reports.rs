@@ -349,51 +349,42 @@ pub async fn summary<C: ConnectionTrait>(
         sea_orm::PaginatorTrait::count(school::Entity::find().filter(schools_cond.clone()), db)
             .await? as i64;
     let terms = [term, term.previous(), term.same_term_last_year()];
-    let mut which = Condition::any();
-    for t in terms {
-        which = which.add(
-            Condition::all()
-                .add(termly_report::Column::AcademicYear.eq(t.academic_year))
-                .add(termly_report::Column::Term.eq(t.term.as_str())),
-        );
-    }
     let sum = |expr: &str| Expr::cust(format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"));
-    let stmt = Query::select()
-        .column(termly_report::Column::AcademicYear)
-        .column(termly_report::Column::Term)
-        .expr_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), Alias::new("reports"))
-        .expr_as(sum("number_on_roll"), Alias::new("nor"))
-        .expr_as(sum("pupils_with_send"), Alias::new("send"))
-        .expr_as(sum("sen_support"), Alias::new("k"))
-        .expr_as(sum("ehcp"), Alias::new("e"))
-        .expr_as(sum("ehcp_applications_in_process"), Alias::new("apps"))
-        .expr_as(
-            sum("budget_e1_pence + budget_e2_pence + budget_e3_pence + budget_additional_pence"),
-            Alias::new("budget"),
-        )
-        .expr_as(sum("expenditure_to_date_pence"), Alias::new("spent"))
-        .expr_as(
-            sum("CASE WHEN expenditure_to_date_pence > budget_e1_pence + budget_e2_pence + budget_e3_pence + budget_additional_pence THEN 1 ELSE 0 END"),
-            Alias::new("over"),
-        )
-        .from(termly_report::Entity)
-        .cond_where(
-            Condition::all()
-                .add(which)
-                .add(termly_report::Column::IsLatest.eq(true))
-                .add(termly_report::Column::SchoolUrn.in_subquery(in_scope.clone())),
-        )
-        .group_by_col(termly_report::Column::AcademicYear)
-        .group_by_col(termly_report::Column::Term)
-        .to_owned();
-    let rows = db.query_all(&stmt).await?;
+    // One aggregate per term: each is a range on the (year, term, latest, school) index,
+    // where one statement with the three terms OR-ed reads far more rows on SQLite.
     let mut by_term: HashMap<(i32, String), Totals> = HashMap::new();
-    for r in rows {
+    for t in terms {
+        let stmt = Query::select()
+            .expr_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), Alias::new("reports"))
+            .expr_as(sum("number_on_roll"), Alias::new("nor"))
+            .expr_as(sum("pupils_with_send"), Alias::new("send"))
+            .expr_as(sum("sen_support"), Alias::new("k"))
+            .expr_as(sum("ehcp"), Alias::new("e"))
+            .expr_as(sum("ehcp_applications_in_process"), Alias::new("apps"))
+            .expr_as(
+                sum("budget_e1_pence + budget_e2_pence + budget_e3_pence + budget_additional_pence"),
+                Alias::new("budget"),
+            )
+            .expr_as(sum("expenditure_to_date_pence"), Alias::new("spent"))
+            .expr_as(
+                sum("CASE WHEN expenditure_to_date_pence > budget_e1_pence + budget_e2_pence + budget_e3_pence + budget_additional_pence THEN 1 ELSE 0 END"),
+                Alias::new("over"),
+            )
+            .from(termly_report::Entity)
+            .cond_where(
+                Condition::all()
+                    .add(termly_report::Column::AcademicYear.eq(t.academic_year))
+                    .add(termly_report::Column::Term.eq(t.term.as_str()))
+                    .add(termly_report::Column::IsLatest.eq(true))
+                    .add(termly_report::Column::SchoolUrn.in_subquery(in_scope.clone())),
+            )
+            .to_owned();
+        let Some(r) = db.query_one(&stmt).await? else {
+            continue;
+        };
         let get = |c: &str| r.try_get::<i64>("", c);
-        let year: i32 = r.try_get("", "academic_year")?;
-        let t: String = r.try_get("", "term")?;
         by_term.insert(
-            (year, t),
+            (t.academic_year, t.term.as_str().to_string()),
             Totals {
                 reports: get("reports")?,
                 number_on_roll: get("nor")?,
@@ -419,6 +410,7 @@ pub async fn summary<C: ConnectionTrait>(
         .and_where(termly_report::Column::AcademicYear.eq(term.academic_year))
         .and_where(termly_report::Column::Term.eq(term.term.as_str()))
         .and_where(termly_report::Column::IsLatest.eq(true))
+        .and_where(termly_report::Column::SchoolUrn.in_subquery(in_scope))
         .to_owned();
     let missing = school::Entity::find()
         .filter(schools_cond)

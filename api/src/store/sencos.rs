@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use entity::{
     cluster, cluster_member, person, prior_senco_service, qualification, school, senco_appointment,
 };
-use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, Set,
@@ -884,8 +884,21 @@ async fn deadlines_within<C: ConnectionTrait>(
         .from(senco_appointment::Entity)
         .cond_where(a_cond)
         .to_owned();
+    // The people are known from the rows just read: naming them is far cheaper than running
+    // the selection again as a sub-query in each statement below (on PostgreSQL each re-run
+    // scanned the appointments). A national selection falls back to the sub-query, which
+    // keeps the statement within the databases' limits on bound parameters.
+    let person_ids: std::collections::BTreeSet<i64> =
+        appointments.iter().map(|a| a.person_id).collect();
+    let of_people = |col: sea_orm::sea_query::SimpleExpr| -> sea_orm::sea_query::SimpleExpr {
+        if person_ids.len() <= 5_000 {
+            col.is_in(person_ids.iter().copied())
+        } else {
+            col.in_subquery(persons_sel.clone())
+        }
+    };
     let people: HashMap<i64, person::Model> = person::Entity::find()
-        .filter(person::Column::Id.in_subquery(persons_sel.clone()))
+        .filter(of_people(Expr::col((person::Entity, person::Column::Id))))
         .all(db)
         .await?
         .into_iter()
@@ -895,7 +908,10 @@ async fn deadlines_within<C: ConnectionTrait>(
     // counts appointments at relevant schools the caller may not see, but only the computed
     // figure is ever shown.
     let all_appts: Vec<senco_appointment::Model> = senco_appointment::Entity::find()
-        .filter(senco_appointment::Column::PersonId.in_subquery(persons_sel.clone()))
+        .filter(of_people(Expr::col((
+            senco_appointment::Entity,
+            senco_appointment::Column::PersonId,
+        ))))
         .all(db)
         .await?;
     let schools: HashMap<i32, school::Model> = school::Entity::find()
@@ -904,7 +920,10 @@ async fn deadlines_within<C: ConnectionTrait>(
                 Query::select()
                     .column(senco_appointment::Column::SchoolUrn)
                     .from(senco_appointment::Entity)
-                    .and_where(senco_appointment::Column::PersonId.in_subquery(persons_sel.clone()))
+                    .and_where(of_people(Expr::col((
+                        senco_appointment::Entity,
+                        senco_appointment::Column::PersonId,
+                    ))))
                     .to_owned(),
             ),
         )
@@ -914,11 +933,17 @@ async fn deadlines_within<C: ConnectionTrait>(
         .map(|s| (s.urn, s))
         .collect();
     let prior: Vec<prior_senco_service::Model> = prior_senco_service::Entity::find()
-        .filter(prior_senco_service::Column::PersonId.in_subquery(persons_sel.clone()))
+        .filter(of_people(Expr::col((
+            prior_senco_service::Entity,
+            prior_senco_service::Column::PersonId,
+        ))))
         .all(db)
         .await?;
     let quals: Vec<qualification::Model> = qualification::Entity::find()
-        .filter(qualification::Column::PersonId.in_subquery(persons_sel))
+        .filter(of_people(Expr::col((
+            qualification::Entity,
+            qualification::Column::PersonId,
+        ))))
         .order_by_asc(qualification::Column::Id)
         .all(db)
         .await?;

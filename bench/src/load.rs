@@ -1,0 +1,408 @@
+//! The load generator: N clients, each a tokio task with its own keep-alive HTTP connection,
+//! sending one request after another (a closed loop) for a warm-up and then a measured
+//! window, and the statistics of what they saw.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A school whose termly report is amended to change the database, so that the server's
+/// result cache (keyed by the database's change marker) cannot answer the next read.
+#[derive(Clone)]
+pub struct Writer {
+    /// The school.
+    pub urn: i32,
+    /// Its `school:{urn}:write` token.
+    pub token: String,
+    /// Academic year written.
+    pub academic_year: i32,
+    /// Term written.
+    pub term: &'static str,
+}
+
+/// What the clients send.
+#[derive(Clone)]
+pub enum Workload {
+    /// Fixed requests: client `c` sends `requests[c % len]` over and over.
+    Read {
+        /// (bearer token, JSON body) pairs.
+        requests: Vec<(String, Vec<u8>)>,
+        /// When set, every client first amends this report (not timed) before each read,
+        /// so that every timed read is computed afresh (use with one client).
+        write_before_each: Option<Writer>,
+        /// When set, one more task amends this report this many times a second while the
+        /// readers run (not timed): reads then see a database that changes under them.
+        background_writes: Option<(Writer, f64)>,
+    },
+    /// Termly reports: client `c` submits for its own school `urns[c]`, first a new report
+    /// for `term`, then amendments each naming the version it last got back.
+    Submit {
+        /// One school per client.
+        urns: Vec<i32>,
+        /// One `school:{urn}:write` token per client.
+        tokens: Vec<String>,
+        /// Academic year submitted for.
+        academic_year: i32,
+        /// Term submitted for (`AUTUMN`, ...).
+        term: &'static str,
+    },
+}
+
+/// One client's outcome.
+#[derive(Debug, Default)]
+pub struct ClientOutcome {
+    /// Latencies of the requests started inside the measured window, in microseconds.
+    pub latencies_us: Vec<u32>,
+    /// Requests completed in all (warm-up included).
+    pub total: u64,
+    /// Failed requests (HTTP status other than 200, or GraphQL errors), measured window.
+    pub errors: u64,
+    /// Failed requests in all.
+    pub total_errors: u64,
+    /// Up to three error bodies.
+    pub samples: Vec<String>,
+    /// Submissions the server acknowledged (a version came back), warm-up included.
+    pub acknowledged: u64,
+    /// The last version acknowledged.
+    pub last_version: i32,
+    /// Untimed amendments made before reads (`write_before_each`).
+    pub writes: u64,
+}
+
+/// The merged outcome of a run.
+#[derive(Debug, Default, Clone)]
+pub struct RunStats {
+    /// Clients.
+    pub connections: usize,
+    /// Requests in the measured window.
+    pub requests: u64,
+    /// All requests, warm-up included.
+    pub total_requests: u64,
+    /// Failed requests in the measured window.
+    pub errors: u64,
+    /// Failed requests, warm-up included.
+    pub total_errors: u64,
+    /// Requests a second over the measured window.
+    pub throughput: f64,
+    /// Latency percentiles, ms.
+    pub p50_ms: f64,
+    /// 90th percentile, ms.
+    pub p90_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Largest latency, ms.
+    pub max_ms: f64,
+    /// Some error bodies.
+    pub samples: Vec<String>,
+    /// Acknowledged submissions per client (Submit only): (urn, count, last version).
+    pub acknowledged: Vec<(i32, u64, i32)>,
+    /// Untimed amendments made alongside the reads (`write_before_each`,
+    /// `background_writes`), whose statements are not the reads'.
+    pub background_writes: u64,
+}
+
+const MUTATION: &str = "mutation Submit($input: SubmitTermlyReportInput!) { \
+    submitTermlyReport(input: $input) { id version } }";
+
+fn submission(urn: i32, year: i32, term: &str, version: i32, n: u64) -> Value {
+    // Figures vary with each amendment so every version differs from the one before.
+    let roll = 200 + (n % 50) as i64;
+    let mut input = json!({
+        "schoolUrn": urn,
+        "academicYear": year,
+        "term": term,
+        "idempotencyKey": uuid::Uuid::new_v4().to_string(),
+        "numberOnRoll": roll,
+        "pupilsWithSend": 30,
+        "senSupport": 22,
+        "ehcp": 6,
+        "ehcpApplicationsInProcess": (n % 4) as i64,
+        "budgetE1": "12500.00",
+        "budgetE2": "36000",
+        "budgetE3": "8250.5",
+        "budgetAdditional": "0",
+        "expenditureToDate": format!("{}.{:02}", 15_000 + n % 1000, n % 100),
+        "nonContactHoursPerWeek": 7.5,
+        "senPolicyDate": "2025-09-01",
+        "senInformationReportPublishedOn": "2025-10-01",
+        "challenges": "Educational psychology waiting times.",
+    });
+    if version > 0 {
+        input["expectedVersion"] = json!(version);
+    }
+    json!({ "query": MUTATION, "variables": { "input": input } })
+}
+
+/// Amends `w`'s report once; returns the version stored, or the error body.
+pub async fn write_once(
+    http: &reqwest::Client,
+    url: &str,
+    w: &Writer,
+    version: i32,
+    n: u64,
+) -> Result<i32, String> {
+    let body = submission(w.urn, w.academic_year, w.term, version, n);
+    let resp = http
+        .post(url)
+        .bearer_auth(&w.token)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("transport error: {e}"))?;
+    let v: Value = resp.json().await.map_err(|e| format!("bad body: {e}"))?;
+    v["data"]["submitTermlyReport"]["version"]
+        .as_i64()
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or_else(|| v.to_string())
+}
+
+/// Amends `w`'s report `per_second` times a second until `until`; returns (writes, errors).
+async fn background_writer(
+    url: Arc<str>,
+    w: Writer,
+    per_second: f64,
+    until: Instant,
+) -> anyhow::Result<(u64, u64, Vec<String>)> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let period = Duration::from_secs_f64(1.0 / per_second.max(0.001));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut version, mut writes, mut errors, mut samples) = (0, 0, 0, Vec::new());
+    loop {
+        tick.tick().await;
+        if Instant::now() >= until {
+            break;
+        }
+        match write_once(&http, &url, &w, version, writes).await {
+            Ok(v) => version = v,
+            Err(e) => {
+                errors += 1;
+                if samples.len() < 2 {
+                    samples.push(e.chars().take(400).collect());
+                }
+            }
+        }
+        writes += 1;
+    }
+    Ok((writes, errors, samples))
+}
+
+/// Whether a GraphQL response body reports errors (cheaply, without parsing it all).
+fn has_errors(body: &[u8]) -> bool {
+    body.windows(9).any(|w| w == b"\"errors\":")
+}
+
+async fn client(
+    c: usize,
+    url: Arc<str>,
+    workload: Arc<Workload>,
+    measure_from: Instant,
+    until: Instant,
+) -> anyhow::Result<ClientOutcome> {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let mut out = ClientOutcome::default();
+    let mut written_version = 0;
+    loop {
+        if Instant::now() >= until {
+            break;
+        }
+        if let Workload::Read {
+            write_before_each: Some(w),
+            ..
+        } = workload.as_ref()
+        {
+            out.writes += 1;
+            match write_once(&http, &url, w, written_version, out.total).await {
+                Ok(v) => written_version = v,
+                Err(e) => {
+                    out.total_errors += 1;
+                    if out.samples.len() < 3 {
+                        out.samples.push(e.chars().take(400).collect());
+                    }
+                }
+            }
+        }
+        let started = Instant::now();
+        if started >= until {
+            break;
+        }
+        let (token, body): (&str, Vec<u8>) = match workload.as_ref() {
+            Workload::Read { requests, .. } => {
+                let (t, b) = &requests[c % requests.len()];
+                (t.as_str(), b.clone())
+            }
+            Workload::Submit {
+                urns,
+                tokens,
+                academic_year,
+                term,
+            } => (
+                tokens[c].as_str(),
+                serde_json::to_vec(&submission(
+                    urns[c],
+                    *academic_year,
+                    term,
+                    out.last_version,
+                    out.total,
+                ))?,
+            ),
+        };
+        let sent = http
+            .post(&*url)
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await;
+        let (ok, text) = match sent {
+            Ok(resp) => {
+                let status = resp.status();
+                let bytes = resp.bytes().await.unwrap_or_default();
+                let mut ok = status.is_success() && !has_errors(&bytes);
+                if ok && let Workload::Submit { .. } = workload.as_ref() {
+                    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                    match v["data"]["submitTermlyReport"]["version"].as_i64() {
+                        Some(version) => {
+                            out.acknowledged += 1;
+                            out.last_version = i32::try_from(version).unwrap_or(i32::MAX);
+                        }
+                        None => ok = false,
+                    }
+                }
+                (
+                    ok,
+                    format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)),
+                )
+            }
+            Err(e) => (false, format!("transport error: {e}")),
+        };
+        let elapsed = started.elapsed();
+        out.total += 1;
+        let measured = started >= measure_from;
+        if measured {
+            out.latencies_us
+                .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
+        }
+        if !ok {
+            out.total_errors += 1;
+            if measured {
+                out.errors += 1;
+            }
+            if out.samples.len() < 3 {
+                out.samples.push(text.chars().take(400).collect());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    // Nearest rank.
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    let i = rank.clamp(1, sorted.len()) - 1;
+    f64::from(sorted[i]) / 1000.0
+}
+
+/// Runs `workload` from `connections` clients against `url` for `warmup` then `duration`.
+pub async fn run(
+    url: &str,
+    workload: Workload,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> anyhow::Result<RunStats> {
+    let url: Arc<str> = Arc::from(url);
+    let workload = Arc::new(workload);
+    let start = Instant::now();
+    let measure_from = start + warmup;
+    let until = measure_from + duration;
+    let tasks: Vec<_> = (0..connections)
+        .map(|c| {
+            tokio::spawn(client(
+                c,
+                url.clone(),
+                workload.clone(),
+                measure_from,
+                until,
+            ))
+        })
+        .collect();
+    let writer = match workload.as_ref() {
+        Workload::Read {
+            background_writes: Some((w, rate)),
+            ..
+        } => Some(tokio::spawn(background_writer(
+            url.clone(),
+            w.clone(),
+            *rate,
+            until,
+        ))),
+        _ => None,
+    };
+    let mut stats = RunStats {
+        connections,
+        ..RunStats::default()
+    };
+    if let Some(w) = writer {
+        let (writes, errors, samples) = w.await??;
+        stats.background_writes = writes;
+        stats.total_errors += errors;
+        stats.samples.extend(samples);
+    }
+    let mut all = Vec::new();
+    for (c, t) in tasks.into_iter().enumerate() {
+        let o = t.await??;
+        stats.requests += o.latencies_us.len() as u64;
+        stats.total_requests += o.total;
+        stats.errors += o.errors;
+        stats.total_errors += o.total_errors;
+        stats.background_writes += o.writes;
+        for s in o.samples {
+            if stats.samples.len() < 5 {
+                stats.samples.push(s);
+            }
+        }
+        if let Workload::Submit { urns, .. } = workload.as_ref() {
+            stats
+                .acknowledged
+                .push((urns[c], o.acknowledged, o.last_version));
+        }
+        all.extend(o.latencies_us);
+    }
+    all.sort_unstable();
+    stats.throughput = all.len() as f64 / duration.as_secs_f64();
+    stats.p50_ms = percentile(&all, 50.0);
+    stats.p90_ms = percentile(&all, 90.0);
+    stats.p99_ms = percentile(&all, 99.0);
+    stats.max_ms = all.last().map_or(0.0, |v| f64::from(*v) / 1000.0);
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u32> = (1..=100).map(|i| i * 1000).collect();
+        assert!((percentile(&v, 50.0) - 50.0).abs() < 1e-9);
+        assert!((percentile(&v, 99.0) - 99.0).abs() < 1e-9);
+        assert!((percentile(&[], 50.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn errors_are_spotted() {
+        assert!(has_errors(br#"{"data":null,"errors":[{"message":"x"}]}"#));
+        assert!(!has_errors(br#"{"data":{"a":1}}"#));
+    }
+}
