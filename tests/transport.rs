@@ -1021,3 +1021,89 @@ async fn every_error_carries_an_extensions_code() {
     }
     s.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// The response cache
+// ---------------------------------------------------------------------------------------
+
+/// A query repeated before anything changed is answered from the response cache (one
+/// statement: the change marker), only ever to the same token, and never after a change:
+/// every write, through any mutation, is seen by the next read.
+#[tokio::test]
+async fn repeated_queries_are_answered_from_the_cache_until_anything_changes() {
+    let s = TestServer::start().await;
+    small_world(&s).await;
+    let q = "query($la: Int) { schools(filter: { laCode: $la }) { totalCount edges { node { urn name } } } }";
+    let la202 = token("la-user", "la:202:read");
+    let names = |d: &Value| -> Vec<(i64, String)> {
+        d["schools"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["node"]["urn"].as_i64().unwrap(),
+                    e["node"]["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let run = |t: String, vars: Value| {
+        let s = &s;
+        async move {
+            let before = s.state.db.statements.get();
+            let data = s.ok(&t, q, vars).await;
+            let after = s.state.db.statements.get();
+            eprintln!("TEST {before} {after}");
+            (data, after - before)
+        }
+    };
+
+    let (first, computed) = run(la202.clone(), json!({ "la": 202 })).await;
+    assert_eq!(
+        names(&first),
+        vec![
+            (100001, "School 100001".into()),
+            (100002, "School 100002".into())
+        ]
+    );
+    let (again, cached) = run(la202.clone(), json!({ "la": 202 })).await;
+    assert_eq!(again, first);
+    assert_eq!(
+        cached, 1,
+        "a repeat reads only the change marker ({computed} computed)"
+    );
+
+    // Another token asking the same thing gets its own answer, never the cached one.
+    let school = token("school-user", "school:100002:read");
+    let (theirs, _) = run(school.clone(), json!({})).await;
+    assert_eq!(names(&theirs), vec![(100002, "School 100002".into())]);
+    let (code, _) = s.err(Some(&school), q, json!({ "la": 202 })).await;
+    assert_eq!(code, "FORBIDDEN");
+    // Other variables are another question.
+    let (other, _) = run(admin(), json!({ "la": 203 })).await;
+    assert_eq!(names(&other)[0].0, 100003);
+
+    // A change is seen at once.
+    s.ok(
+        &admin(),
+        "mutation($i: SchoolInput!) { upsertSchool(input: $i) { urn } }",
+        json!({ "i": { "urn": 100001, "name": "Renamed Primary", "laCode": 202,
+                       "phase": "PRIMARY", "kind": "MAINSTREAM", "isAcademy": false,
+                       "numberOnRoll": 180 } }),
+    )
+    .await;
+    let (after, recomputed) = run(la202.clone(), json!({ "la": 202 })).await;
+    assert_eq!(names(&after)[0], (100001, "Renamed Primary".into()));
+    assert!(recomputed > 1, "the change forced a fresh answer");
+
+    // Answers with errors are not kept: the same failing query runs again each time.
+    let bad = "{ school(urn: 100003) { urn name } }";
+    for _ in 0..2 {
+        let before = s.state.db.statements.get();
+        let (code, _) = s.err(Some(&la202), bad, json!({})).await;
+        assert_eq!(code, "FORBIDDEN");
+        assert!(s.state.db.statements.get() - before > 1);
+    }
+    s.stop().await;
+}

@@ -276,12 +276,34 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         log_request(&operation, StatusCode::UNAUTHORIZED, started, 0);
         return unauthorized(&headers);
     };
+    let graphql_response = wants_graphql_response(&headers);
+    let ct = if graphql_response {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    let writes = is_mutation(&request.query, request.operation_name.as_deref());
+    // A query answered before, under the same token, operation, variables, date and
+    // database change marker, is answered with the same bytes. A marker that cannot be read
+    // means no caching; execution then reports the database's state itself.
+    let cache_key = (!writes).then(|| response_key(&headers, &request));
+    let version = match &cache_key {
+        Some(_) => crate::store::version(&state.db.conn).await.ok(),
+        None => None,
+    };
+    if let (Some(key), Some(v)) = (&cache_key, &version)
+        && let Some(body) = state.responses.get(key, v)
+    {
+        metrics::counter!("senco_response_cache_hits_total").increment(1);
+        log_request(&operation, StatusCode::OK, started, 0);
+        return (StatusCode::OK, [(header::CONTENT_TYPE, ct)], body).into_response();
+    }
     let ctx = RequestContext {
         db: state.db.clone(),
         principal: Arc::new(principal),
         config: state.config.clone(),
     };
-    let request = ctx.attach(request);
+    let request = ctx.attach(request, writes);
     let limit = state.config.request_timeout;
     let mut response = match tokio::time::timeout(limit, state.schema.execute(request)).await {
         Ok(r) => r,
@@ -305,7 +327,6 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
     let request_error = response.data == Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let graphql_response = wants_graphql_response(&headers);
     let status = if graphql_response && request_error {
         StatusCode::BAD_REQUEST
     } else {
@@ -314,13 +335,18 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
     log_request(&operation, status, started, response.errors.len());
     // A request that failed before execution has no `data` entry at all (GraphQL spec,
     // "Response": data is absent when an error prevented execution).
-    let body = match serde_json::to_value(&response).and_then(|mut v| {
-        if request_error && let Some(obj) = v.as_object_mut() {
-            obj.remove("data");
-        }
-        serde_json::to_vec(&v)
-    }) {
-        Ok(b) => b,
+    let body = if request_error {
+        serde_json::to_value(&response).and_then(|mut v| {
+            if let Some(obj) = v.as_object_mut() {
+                obj.remove("data");
+            }
+            serde_json::to_vec(&v)
+        })
+    } else {
+        serde_json::to_vec(&response)
+    };
+    let body = match body {
+        Ok(b) => Bytes::from(b),
         Err(e) => {
             tracing::error!(error = %e, "could not serialise a response");
             return plain_error(
@@ -331,12 +357,32 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
             );
         }
     };
-    let ct = if graphql_response {
-        GRAPHQL_RESPONSE
-    } else {
-        "application/json"
-    };
+    if response.errors.is_empty()
+        && let (Some(key), Some(v)) = (cache_key, version)
+    {
+        state.responses.put(key, v, body.clone());
+    }
     (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+}
+
+/// What a query's answer depends on besides the database: the caller (the whole bearer
+/// token, so a cached answer is only ever given back to the same token, which has just been
+/// verified again), the operation and its variables, and today's date in London (the
+/// default `asOf`).
+fn response_key(headers: &HeaderMap, request: &async_graphql::Request) -> String {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+    format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+        crate::graphql::today(),
+        token,
+        request.operation_name.as_deref().unwrap_or(""),
+        variables,
+        request.query
+    )
 }
 
 /// Gives every error without a code one: errors async-graphql raises itself (parse,

@@ -54,6 +54,8 @@ pub struct AppState {
     pub schema: AppSchema,
     /// Prometheus rendering.
     pub metrics: PrometheusHandle,
+    /// Whole responses to repeated queries.
+    pub responses: Arc<cache::ResponseCache>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             db,
             verifier: Arc::new(verifier),
             metrics: metrics_handle(),
+            responses: Arc::default(),
         })
     }
 }

@@ -7,18 +7,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// A school whose termly report is amended to change the database, so that the server's
-/// result cache (keyed by the database's change marker) cannot answer the next read.
+/// A school whose SENCO appointment is changed to change the database, so that the server's
+/// result caches (the dashboard's keyed by the staff change marker, the summaries' by the
+/// database's) cannot answer the next read. A staff change invalidates both; a termly report
+/// amendment would leave the dashboard's cached deadlines valid.
 #[derive(Clone)]
 pub struct Writer {
     /// The school.
     pub urn: i32,
     /// Its `school:{urn}:write` token.
     pub token: String,
-    /// Academic year written.
-    pub academic_year: i32,
-    /// Term written.
-    pub term: &'static str,
+    /// The id of its current appointment, looked up on the first write.
+    pub appointment: Arc<tokio::sync::OnceCell<String>>,
 }
 
 /// What the clients send.
@@ -28,10 +28,10 @@ pub enum Workload {
     Read {
         /// (bearer token, JSON body) pairs.
         requests: Vec<(String, Vec<u8>)>,
-        /// When set, every client first amends this report (not timed) before each read,
+        /// When set, every client first makes this change (not timed) before each read,
         /// so that every timed read is computed afresh (use with one client).
         write_before_each: Option<Writer>,
-        /// When set, one more task amends this report this many times a second while the
+        /// When set, one more task makes this change this many times a second while the
         /// readers run (not timed): reads then see a database that changes under them.
         background_writes: Option<(Writer, f64)>,
     },
@@ -66,7 +66,7 @@ pub struct ClientOutcome {
     pub acknowledged: u64,
     /// The last version acknowledged.
     pub last_version: i32,
-    /// Untimed amendments made before reads (`write_before_each`).
+    /// Untimed changes made before reads (`write_before_each`).
     pub writes: u64,
 }
 
@@ -97,7 +97,7 @@ pub struct RunStats {
     pub samples: Vec<String>,
     /// Acknowledged submissions per client (Submit only): (urn, count, last version).
     pub acknowledged: Vec<(i32, u64, i32)>,
-    /// Untimed amendments made alongside the reads (`write_before_each`,
+    /// Untimed changes made alongside the reads (`write_before_each`,
     /// `background_writes`), whose statements are not the reads'.
     pub background_writes: u64,
 }
@@ -134,30 +134,73 @@ fn submission(urn: i32, year: i32, term: &str, version: i32, n: u64) -> Value {
     json!({ "query": MUTATION, "variables": { "input": input } })
 }
 
-/// Amends `w`'s report once; returns the version stored, or the error body.
-pub async fn write_once(
+const APPOINTMENT_QUERY: &str = "query Current($urn: Int!) { \
+    school(urn: $urn) { sencoAppointments { id endedOn } } }";
+
+const APPOINTMENT_CHANGE: &str = "mutation Change($input: UpdateSencoAppointmentInput!) { \
+    updateSencoAppointment(input: $input) { id } }";
+
+/// Posts one GraphQL request as `token` and returns `data`, or the body as the error.
+async fn post(
     http: &reqwest::Client,
     url: &str,
-    w: &Writer,
-    version: i32,
-    n: u64,
-) -> Result<i32, String> {
-    let body = submission(w.urn, w.academic_year, w.term, version, n);
+    token: &str,
+    body: &Value,
+) -> Result<Value, String> {
     let resp = http
         .post(url)
-        .bearer_auth(&w.token)
-        .json(&body)
+        .bearer_auth(token)
+        .json(body)
         .send()
         .await
         .map_err(|e| format!("transport error: {e}"))?;
     let v: Value = resp.json().await.map_err(|e| format!("bad body: {e}"))?;
-    v["data"]["submitTermlyReport"]["version"]
-        .as_i64()
-        .and_then(|v| i32::try_from(v).ok())
-        .ok_or_else(|| v.to_string())
+    if v.get("errors").is_some() {
+        return Err(v.to_string());
+    }
+    Ok(v["data"].clone())
 }
 
-/// Amends `w`'s report `per_second` times a second until `until`; returns (writes, errors).
+/// Changes `w`'s current appointment once (its non-contact hours, alternating so that every
+/// write is a change); returns the number of writes made so far, `done + 1`.
+pub async fn write_once(
+    http: &reqwest::Client,
+    url: &str,
+    w: &Writer,
+    done: i32,
+    n: u64,
+) -> Result<i32, String> {
+    let id = w
+        .appointment
+        .get_or_try_init(|| async {
+            let data = post(
+                http,
+                url,
+                &w.token,
+                &json!({ "query": APPOINTMENT_QUERY, "variables": { "urn": w.urn } }),
+            )
+            .await?;
+            data["school"]["sencoAppointments"]
+                .as_array()
+                .and_then(|a| a.iter().rev().find(|a| a["endedOn"].is_null()))
+                .and_then(|a| a["id"].as_str())
+                .map(str::to_string)
+                .ok_or_else(|| format!("school {} has no current appointment: {data}", w.urn))
+        })
+        .await?;
+    let hours = 5.0 + ((n + done as u64) % 2) as f64;
+    post(
+        http,
+        url,
+        &w.token,
+        &json!({ "query": APPOINTMENT_CHANGE,
+                 "variables": { "input": { "appointmentId": id, "nonContactHoursPerWeek": hours } } }),
+    )
+    .await?;
+    Ok(done + 1)
+}
+
+/// Changes `w`'s appointment `per_second` times a second until `until`; returns (writes, errors).
 async fn background_writer(
     url: Arc<str>,
     w: Writer,

@@ -390,17 +390,13 @@ async fn drive(
     warmup: Duration,
     duration: Duration,
 ) -> anyhow::Result<(Vec<scenarios::ScenarioResult>, Vec<scenarios::ShapeCheck>)> {
-    let shapes = scenarios::shape_checks(srv, data, secret).await?;
+    let (shapes, per_write) = scenarios::shape_checks(srv, data, secret).await?;
     let mut results = Vec::new();
     for s in scenarios::plan(data, secret, connections)? {
         log(format!("  {} ({} clients)", s.key, s.connections));
         let mut r = scenarios::run(srv, s, warmup, duration).await?;
-        // Take out the statements of the untimed amendments made alongside the reads, at the
-        // rate the writers' scenario measured.
-        let per_write = results
-            .iter()
-            .find(|x: &&scenarios::ScenarioResult| x.key == "submit")
-            .map_or(0.0, |x| x.statements_per_request);
+        // Take out the statements of the untimed changes made alongside the reads, at the
+        // rate the shape checks measured.
         if r.stats.background_writes > 0 && r.stats.total_requests > 0 {
             let reads = r.stats.total_requests as f64;
             r.statements_per_request = (r.statements_per_request

@@ -299,11 +299,11 @@ pub fn render(ctx: &Context, dbs: &[DbReport], notes: Option<&str>) -> String {
          sampled every 50 ms from `/proc/<pid>/status` while the writers run (they run first, \
          on a freshly started server); statements per request from the server's \
          `senco_sql_statements_total` over every request of a scenario (less the statements \
-         of any amendments made alongside). The server keeps a result cache validated by a \
+         of any changes made alongside). The server keeps a result cache validated by a \
          database change marker, so repeated identical reads are mostly answered from it: \
          a latency target counts as met only if it is also met when the answer must be \
-         computed afresh (the dashboard at {} clients while one school amends its report ten \
-         times a second; each summary with one client and a change before every read)",
+         computed afresh (the dashboard at {} clients while one school's SENCO appointment \
+         changes ten times a second; each summary with one client and a change before every read)",
         ctx.connections, ctx.connections, ctx.connections, ctx.connections
     );
     let env = if ctx.server_env.is_empty() {

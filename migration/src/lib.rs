@@ -9,6 +9,7 @@ mod m0002_sencos;
 mod m0003_termly_reports;
 mod m0004_clusters_and_audit;
 mod m0005_change_marker;
+mod m0006_report_totals_index;
 
 /// The ordered list of migrations the binary applies.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_termly_reports::Migration),
             Box::new(m0004_clusters_and_audit::Migration),
             Box::new(m0005_change_marker::Migration),
+            Box::new(m0006_report_totals_index::Migration),
         ]
     }
 }

@@ -78,9 +78,9 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    /// Adds the context and fresh per-request DataLoaders to a request.
-    pub fn attach(self, request: async_graphql::Request) -> async_graphql::Request {
-        let writes = crate::http::is_mutation(&request.query, request.operation_name.as_deref());
+    /// Adds the context and fresh per-request DataLoaders to a request; `writes` when the
+    /// operation is a mutation (whose loaders must not cache what it changes).
+    pub fn attach(self, request: async_graphql::Request, writes: bool) -> async_graphql::Request {
         let loaders = loaders::Loaders::new(&self.db, !writes);
         request.data(self).data(loaders)
     }
@@ -128,6 +128,13 @@ where
         Depends::Staff => crate::store::staff_version(&rc.db.conn).await?,
         Depends::Everything => crate::store::version(&rc.db.conn).await?,
     };
+    if let Some(hit) = rc.db.cache.get::<T>(&key, &version) {
+        metrics::counter!("senco_cache_hits_total").increment(1);
+        return Ok(hit);
+    }
+    // Requests that miss together wait for one computation rather than each running it.
+    let flight = rc.db.cache.flight(&key);
+    let _turn = flight.lock().await;
     if let Some(hit) = rc.db.cache.get::<T>(&key, &version) {
         metrics::counter!("senco_cache_hits_total").increment(1);
         return Ok(hit);
