@@ -18,14 +18,32 @@ const MAX_ENTRIES: usize = 256;
 
 type Entry = (String, Arc<dyn Any + Send + Sync>);
 
+/// One lock per key being computed, so that the requests that miss together wait for one
+/// computation instead of each running their own (a dashboard polled by many users right
+/// after a change).
+#[derive(Default)]
+pub struct Flights(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl Flights {
+    /// The lock that computations of `key` take turns under.
+    pub fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let Ok(mut flights) = self.0.lock() else {
+            return Arc::default();
+        };
+        if flights.len() >= MAX_ENTRIES && !flights.contains_key(key) {
+            // Only locks nobody holds or waits on are dropped.
+            flights.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        flights.entry(key.to_string()).or_default().clone()
+    }
+}
+
 /// Computed results by key, each with the change marker it was computed under.
 #[derive(Default)]
 pub struct ResultCache {
     entries: Mutex<HashMap<String, Entry>>,
-    /// One lock per key being computed, so that the requests that miss together wait for
-    /// one computation instead of each running their own (a dashboard polled by many users
-    /// right after a change).
-    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Computations in progress.
+    pub flights: Flights,
 }
 
 impl ResultCache {
@@ -37,18 +55,6 @@ impl ResultCache {
             return None;
         }
         value.clone().downcast::<T>().ok()
-    }
-
-    /// The lock that computations of `key` take turns under.
-    pub fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let Ok(mut flights) = self.flights.lock() else {
-            return Arc::default();
-        };
-        if flights.len() >= MAX_ENTRIES && !flights.contains_key(key) {
-            // Only locks nobody holds or waits on are dropped.
-            flights.retain(|_, l| Arc::strong_count(l) > 1);
-        }
-        flights.entry(key.to_string()).or_default().clone()
     }
 
     /// Keeps `value` for `key`, computed under `version`.
@@ -75,6 +81,8 @@ const MAX_RESPONSE_BODY: usize = 512 * 1024;
 #[derive(Default)]
 pub struct ResponseCache {
     state: Mutex<Responses>,
+    /// Executions in progress.
+    pub flights: Flights,
 }
 
 #[derive(Default)]
@@ -130,14 +138,14 @@ mod tests {
 
     #[test]
     fn requests_for_one_key_share_its_lock_and_idle_locks_are_dropped() {
-        let c = ResultCache::default();
+        let c = Flights::default();
         assert!(Arc::ptr_eq(&c.flight("k"), &c.flight("k")));
         assert!(!Arc::ptr_eq(&c.flight("k"), &c.flight("other")));
         let held = c.flight("held");
         for i in 0..(MAX_ENTRIES + 10) {
             c.flight(&i.to_string());
         }
-        let flights = c.flights.lock().map(|f| f.len()).unwrap_or(usize::MAX);
+        let flights = c.0.lock().map(|f| f.len()).unwrap_or(usize::MAX);
         assert!(flights <= MAX_ENTRIES, "{flights} locks kept");
         assert!(Arc::ptr_eq(&held, &c.flight("held")), "a held lock is kept");
     }

@@ -291,12 +291,26 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         Some(_) => crate::store::version(&state.db.conn).await.ok(),
         None => None,
     };
-    if let (Some(key), Some(v)) = (&cache_key, &version)
-        && let Some(body) = state.responses.get(key, v)
-    {
-        metrics::counter!("senco_response_cache_hits_total").increment(1);
-        log_request(&operation, StatusCode::OK, started, 0);
-        return (StatusCode::OK, [(header::CONTENT_TYPE, ct)], body).into_response();
+    let hit = |state: &AppState| match (&cache_key, &version) {
+        (Some(key), Some(v)) => state.responses.get(key, v),
+        _ => None,
+    };
+    let limit = state.config.request_timeout;
+    let mut _turn = None;
+    if let (Some(key), Some(_)) = (&cache_key, &version) {
+        let mut body = hit(&state);
+        if body.is_none() {
+            // Identical requests that miss together wait (within the time limit) for the
+            // first one's answer instead of each computing it.
+            let flight = state.responses.flights.flight(key);
+            _turn = tokio::time::timeout(limit, flight.lock_owned()).await.ok();
+            body = hit(&state);
+        }
+        if let Some(body) = body {
+            metrics::counter!("senco_response_cache_hits_total").increment(1);
+            log_request(&operation, StatusCode::OK, started, 0);
+            return (StatusCode::OK, [(header::CONTENT_TYPE, ct)], body).into_response();
+        }
     }
     let ctx = RequestContext {
         db: state.db.clone(),
@@ -304,7 +318,6 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         config: state.config.clone(),
     };
     let request = ctx.attach(request, writes);
-    let limit = state.config.request_timeout;
     let mut response = match tokio::time::timeout(limit, state.schema.execute(request)).await {
         Ok(r) => r,
         Err(_) => {

@@ -133,7 +133,7 @@ where
         return Ok(hit);
     }
     // Requests that miss together wait for one computation rather than each running it.
-    let flight = rc.db.cache.flight(&key);
+    let flight = rc.db.cache.flights.flight(&key);
     let _turn = flight.lock().await;
     if let Some(hit) = rc.db.cache.get::<T>(&key, &version) {
         metrics::counter!("senco_cache_hits_total").increment(1);
