@@ -168,7 +168,6 @@ pub async fn write_once(
     url: &str,
     w: &Writer,
     done: i32,
-    n: u64,
 ) -> Result<i32, String> {
     let id = w
         .appointment
@@ -188,7 +187,7 @@ pub async fn write_once(
                 .ok_or_else(|| format!("school {} has no current appointment: {data}", w.urn))
         })
         .await?;
-    let hours = 5.0 + ((n + done as u64) % 2) as f64;
+    let hours = 5.0 + (done % 2) as f64;
     post(
         http,
         url,
@@ -219,7 +218,7 @@ async fn background_writer(
         if Instant::now() >= until {
             break;
         }
-        match write_once(&http, &url, &w, version, writes).await {
+        match write_once(&http, &url, &w, version).await {
             Ok(v) => version = v,
             Err(e) => {
                 errors += 1;
@@ -262,7 +261,7 @@ async fn client(
         } = workload.as_ref()
         {
             out.writes += 1;
-            match write_once(&http, &url, w, written_version, out.total).await {
+            match write_once(&http, &url, w, written_version).await {
                 Ok(v) => written_version = v,
                 Err(e) => {
                     out.total_errors += 1;

@@ -391,7 +391,7 @@ pub async fn shape_checks(
     let url = format!("{}/graphql", server.base);
     let writer = churn_writer(data, secret, 4)?;
     // The first change also looks the appointment up; the later ones are counted.
-    let mut version = load::write_once(&http, &url, &writer, 0, 0)
+    let mut version = load::write_once(&http, &url, &writer, 0)
         .await
         .map_err(|e| anyhow::anyhow!("changing the database: {e}"))?;
     let (mut changes, mut change_statements) = (0_u64, 0_u64);
@@ -408,7 +408,7 @@ pub async fn shape_checks(
         let mut runs = Vec::new();
         for first in sizes {
             let before_change = server.statements().await?;
-            version = load::write_once(&http, &url, &writer, version, 0)
+            version = load::write_once(&http, &url, &writer, version)
                 .await
                 .map_err(|e| anyhow::anyhow!("changing the database: {e}"))?;
             let before = server.statements().await?;
