@@ -316,6 +316,7 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         db: state.db.clone(),
         principal: Arc::new(principal),
         config: state.config.clone(),
+        version: version.clone(),
     };
     let request = ctx.attach(request, writes);
     let mut response = match tokio::time::timeout(limit, state.schema.execute(request)).await {

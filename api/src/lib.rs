@@ -68,6 +68,9 @@ impl AppState {
         db.migrate()
             .await
             .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))?;
+        db.refresh_statistics()
+            .await
+            .map_err(|e| anyhow::anyhow!("refreshing the planner's statistics failed: {e}"))?;
         let verifier = Verifier::from_config(&config, demo_secret.as_ref())?;
         Ok(Self {
             schema: graphql::build_schema(&config),

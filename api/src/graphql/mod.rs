@@ -75,6 +75,9 @@ pub struct RequestContext {
     pub principal: Arc<Principal>,
     /// Configuration (thresholds and the like).
     pub config: Arc<Config>,
+    /// The database's change marker as read at the start of this request (queries only),
+    /// so that results cached under it need not read it again.
+    pub version: Option<String>,
 }
 
 impl RequestContext {
@@ -126,7 +129,10 @@ where
     let key = format!("{what}|admin={}|read={:?}", p.admin, p.read);
     let version = match depends_on {
         Depends::Staff => crate::store::staff_version(&rc.db.conn).await?,
-        Depends::Everything => crate::store::version(&rc.db.conn).await?,
+        Depends::Everything => match &rc.version {
+            Some(v) => v.clone(),
+            None => crate::store::version(&rc.db.conn).await?,
+        },
     };
     if let Some(hit) = rc.db.cache.get::<T>(&key, &version) {
         metrics::counter!("senco_cache_hits_total").increment(1);
