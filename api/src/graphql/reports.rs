@@ -513,7 +513,7 @@ impl ReportsMutation {
         let submission = validate(input)?;
         let w = rc.db.begin_write().await?;
         let out = reports::submit(w.txn(), &rc.principal, submission).await?;
-        w.commit_report().await?;
+        w.commit_report(out.school_urn).await?;
         Ok(TermlyReport(out))
     }
 }

@@ -44,25 +44,21 @@ impl<T> Paged<T> {
     }
 }
 
-/// The database's change marker: it differs after any committed change made through the
-/// product, since every mutation and every import batch writes an audit row in its own
-/// transaction. On PostgreSQL, where a transaction holding a lower audit id can commit
-/// after one holding a higher id, the oldest running transaction id joins the marker, so
-/// a change still in flight when the marker was read also changes it once committed.
+/// The database's change marker: the sum of the change counters (`change_marker`), one of
+/// which every committed change made through the product moves as its transaction's last
+/// statement (`db::WriteTxn::commit` and `commit_report`). A counter row is locked from
+/// that update until the commit, so its values become visible in commit order: a marker
+/// read before a change committed always differs from one read after. It depends on
+/// nothing outside this database, so other databases on the same PostgreSQL server do
+/// not disturb it.
 pub async fn version<C: sea_orm::ConnectionTrait>(db: &C) -> crate::error::ApiResult<String> {
-    use sea_orm::{DbBackend, Statement};
-    let sql = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            "SELECT (COALESCE(MAX(id), 0)::text || ':' || \
-             pg_snapshot_xmin(pg_current_snapshot())::text) AS v FROM audit_event"
-        }
-        _ => "SELECT CAST(COALESCE(MAX(id), 0) AS TEXT) AS v FROM audit_event",
-    };
+    use sea_orm::Statement;
+    let sql = "SELECT CAST(COALESCE(SUM(n), 0) AS TEXT) AS v FROM change_marker";
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?
         .ok_or_else(|| crate::error::ApiError::internal("no change marker"))?;
-    Ok(row.try_get::<String>("", "v")?)
+    Ok(format!("all:{}", row.try_get::<String>("", "v")?))
 }
 
 /// The staff change marker: moves with every committed change except termly report
