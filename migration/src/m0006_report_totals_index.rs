@@ -12,62 +12,59 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        use TermlyReport as T;
-        m.create_index(
-            Index::create()
-                .name("idx_report_term_totals")
-                .table(T::Table)
-                .if_not_exists()
-                .col(T::AcademicYear)
-                .col(T::Term)
-                .col(T::IsLatest)
-                .col(T::SchoolUrn)
-                .col(T::NumberOnRoll)
-                .col(T::PupilsWithSend)
-                .col(T::SenSupport)
-                .col(T::Ehcp)
-                .col(T::EhcpApplicationsInProcess)
-                .col(T::BudgetE1Pence)
-                .col(T::BudgetE2Pence)
-                .col(T::BudgetE3Pence)
-                .col(T::BudgetAdditionalPence)
-                .col(T::ExpenditureToDatePence)
-                .to_owned(),
-        )
-        .await?;
-        m.drop_index(
-            Index::drop()
-                .name("idx_report_latest_by_term")
-                .table(T::Table)
-                .if_exists()
-                .to_owned(),
-        )
-        .await
+        m.create_index(by_term(WIDE, true)).await?;
+        m.drop_index(drop(NARROW)).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        use TermlyReport as T;
-        m.create_index(
-            Index::create()
-                .name("idx_report_latest_by_term")
-                .table(T::Table)
-                .if_not_exists()
-                .col(T::AcademicYear)
-                .col(T::Term)
-                .col(T::IsLatest)
-                .col(T::SchoolUrn)
-                .to_owned(),
-        )
-        .await?;
-        m.drop_index(
-            Index::drop()
-                .name("idx_report_term_totals")
-                .table(T::Table)
-                .if_exists()
-                .to_owned(),
-        )
-        .await
+        m.create_index(by_term(NARROW, false)).await?;
+        m.drop_index(drop(WIDE)).await
     }
+}
+
+/// The index this migration adds.
+const WIDE: &str = "idx_report_term_totals";
+/// The index it replaces (from m0003).
+const NARROW: &str = "idx_report_latest_by_term";
+
+/// An index of the reports by (year, term, latest, school), with the summed figures when
+/// `with_figures`.
+fn by_term(name: &str, with_figures: bool) -> IndexCreateStatement {
+    use TermlyReport as T;
+    let mut index = Index::create();
+    index
+        .name(name)
+        .table(T::Table)
+        .if_not_exists()
+        .col(T::AcademicYear)
+        .col(T::Term)
+        .col(T::IsLatest)
+        .col(T::SchoolUrn);
+    if with_figures {
+        for c in [
+            T::NumberOnRoll,
+            T::PupilsWithSend,
+            T::SenSupport,
+            T::Ehcp,
+            T::EhcpApplicationsInProcess,
+            T::BudgetE1Pence,
+            T::BudgetE2Pence,
+            T::BudgetE3Pence,
+            T::BudgetAdditionalPence,
+            T::ExpenditureToDatePence,
+        ] {
+            index.col(c);
+        }
+    }
+    index.to_owned()
+}
+
+fn drop(name: &str) -> IndexDropStatement {
+    Index::drop()
+        .name(name)
+        .table(TermlyReport::Table)
+        .if_exists()
+        .to_owned()
 }
 
 #[derive(DeriveIden)]
