@@ -58,13 +58,7 @@ impl WriteTxn<'_> {
     /// Commits a change to staff or reference data, moving the staff change marker as the
     /// transaction's last statement (see `store::staff_version`).
     pub async fn commit(self) -> ApiResult<()> {
-        self.txn
-            .execute_unprepared(
-                "INSERT INTO change_marker (domain, n) VALUES ('staff', 1) \
-                 ON CONFLICT (domain) DO UPDATE SET n = change_marker.n + 1",
-            )
-            .await?;
-        Ok(self.txn.commit().await?)
+        self.commit_moving("staff").await
     }
 
     /// Commits a termly report submission for `school_urn`. It leaves the staff change
@@ -72,9 +66,15 @@ impl WriteTxn<'_> {
     /// that concurrent submissions for different schools rarely wait on the same row.
     pub async fn commit_report(self, school_urn: i32) -> ApiResult<()> {
         let shard = school_urn.rem_euclid(REPORT_MARKER_SHARDS);
+        self.commit_moving(&format!("reports:{shard}")).await
+    }
+
+    /// Moves the `domain` change counter as the transaction's last statement, then commits:
+    /// the counter row stays locked until the commit, so counters move in commit order.
+    async fn commit_moving(self, domain: &str) -> ApiResult<()> {
         self.txn
             .execute_unprepared(&format!(
-                "INSERT INTO change_marker (domain, n) VALUES ('reports:{shard}', 1) \
+                "INSERT INTO change_marker (domain, n) VALUES ('{domain}', 1) \
                  ON CONFLICT (domain) DO UPDATE SET n = change_marker.n + 1"
             ))
             .await?;

@@ -52,25 +52,28 @@ impl<T> Paged<T> {
 /// nothing outside this database, so other databases on the same PostgreSQL server do
 /// not disturb it.
 pub async fn version<C: sea_orm::ConnectionTrait>(db: &C) -> crate::error::ApiResult<String> {
-    use sea_orm::Statement;
-    let sql = "SELECT CAST(COALESCE(SUM(n), 0) AS TEXT) AS v FROM change_marker";
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?
-        .ok_or_else(|| crate::error::ApiError::internal("no change marker"))?;
-    Ok(format!("all:{}", row.try_get::<String>("", "v")?))
+    marker(db, "all", "SUM(n)", "").await
 }
 
 /// The staff change marker: moves with every committed change except termly report
-/// submissions (see `db::WriteTxn::commit`). Read after commit only, so it needs no help
-/// on PostgreSQL.
+/// submissions (see `db::WriteTxn::commit`), in commit order like [`version`].
 pub async fn staff_version<C: sea_orm::ConnectionTrait>(db: &C) -> crate::error::ApiResult<String> {
+    marker(db, "staff", "MAX(n)", " WHERE domain = 'staff'").await
+}
+
+/// Reads `aggregate` over the `change_marker` rows `filter` selects, as `{name}:{value}`.
+async fn marker<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    name: &str,
+    aggregate: &str,
+    filter: &str,
+) -> crate::error::ApiResult<String> {
     use sea_orm::Statement;
     let sql =
-        "SELECT CAST(COALESCE(MAX(n), 0) AS TEXT) AS v FROM change_marker WHERE domain = 'staff'";
+        format!("SELECT CAST(COALESCE({aggregate}, 0) AS TEXT) AS v FROM change_marker{filter}");
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?
         .ok_or_else(|| crate::error::ApiError::internal("no change marker"))?;
-    Ok(format!("staff:{}", row.try_get::<String>("", "v")?))
+    Ok(format!("{name}:{}", row.try_get::<String>("", "v")?))
 }
