@@ -57,6 +57,13 @@ impl ResultCache {
         value.clone().downcast::<T>().ok()
     }
 
+    /// The entry for `key` whatever it was computed under, to bring up to date.
+    pub fn get_any<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        let entries = self.entries.lock().ok()?;
+        let (_, value) = entries.get(key)?;
+        value.clone().downcast::<T>().ok()
+    }
+
     /// Keeps `value` for `key`, computed under `version`.
     pub fn put<T: Any + Send + Sync>(&self, key: String, version: String, value: Arc<T>) {
         if let Ok(mut entries) = self.entries.lock() {

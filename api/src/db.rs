@@ -11,7 +11,9 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::domain::terms::AcademicTerm;
 use crate::error::ApiResult;
+use crate::store::changes::Change;
 
 /// Counts every SQL statement the pool runs; read by `/metrics` and by the tests that prove
 /// a request's statement count is bounded by its shape.
@@ -55,35 +57,53 @@ impl WriteTxn<'_> {
         &self.txn
     }
 
-    /// Commits a change to staff or reference data, moving the staff change marker as the
-    /// transaction's last statement (see `store::staff_version`).
+    /// Commits a change to reference data, or one not described more narrowly: every
+    /// cached result is recomputed in full after it.
     pub async fn commit(self) -> ApiResult<()> {
-        self.commit_moving("staff").await
+        self.commit_change(Change::Anything, None).await
     }
 
-    /// Commits a termly report submission for `school_urn`. It leaves the staff change
-    /// marker alone and moves one of the report markers instead, chosen by the school, so
-    /// that concurrent submissions for different schools rarely wait on the same row.
-    pub async fn commit_report(self, school_urn: i32) -> ApiResult<()> {
-        let shard = school_urn.rem_euclid(REPORT_MARKER_SHARDS);
-        self.commit_moving(&format!("reports:{shard}")).await
+    /// Commits a change to one person's SENCO data (the person, their appointments,
+    /// qualifications or prior service): cached deadlines are redone for that person only.
+    pub async fn commit_person(self, person_id: i64) -> ApiResult<()> {
+        self.commit_change(Change::Person(person_id), None).await
     }
 
-    /// Moves the `domain` change counter as the transaction's last statement, then commits:
-    /// the counter row stays locked until the commit, so counters move in commit order.
-    async fn commit_moving(self, domain: &str) -> ApiResult<()> {
+    /// Commits a change to clusters only, which cached deadlines and summaries do not read.
+    pub async fn commit_clusters(self) -> ApiResult<()> {
+        self.commit_change(Change::Clusters, None).await
+    }
+
+    /// Commits a termly report submission for `school_urn`: `stored` is the term and
+    /// version stored, `None` for a replay that stored nothing. It moves one of the report
+    /// counters, chosen by the school, and leaves the staff counter alone.
+    pub async fn commit_report(
+        self,
+        school_urn: i32,
+        stored: Option<(AcademicTerm, i32)>,
+    ) -> ApiResult<()> {
+        let change = match stored {
+            Some((term, version)) => Change::Report {
+                school_urn,
+                term,
+                version,
+            },
+            None => Change::Nothing,
+        };
+        self.commit_change(change, Some(school_urn)).await
+    }
+
+    /// Moves the change's counter and logs the change as the transaction's last
+    /// statements, then commits: the counter row stays locked until the commit, so counters
+    /// move, and log rows appear, in commit order (see `store::changes`).
+    async fn commit_change(self, change: Change, school_urn: Option<i32>) -> ApiResult<()> {
+        let domain = change.domain(school_urn);
         self.txn
-            .execute_unprepared(&format!(
-                "INSERT INTO change_marker (domain, n) VALUES ('{domain}', 1) \
-                 ON CONFLICT (domain) DO UPDATE SET n = change_marker.n + 1"
-            ))
+            .execute_unprepared(&change.commit_sql(&domain))
             .await?;
         Ok(self.txn.commit().await?)
     }
 }
-
-/// How many rows the report change marker is spread over.
-const REPORT_MARKER_SHARDS: i32 = 16;
 
 impl Db {
     /// Connects, with SQLite in WAL mode and foreign keys on.

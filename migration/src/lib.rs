@@ -10,6 +10,7 @@ mod m0003_termly_reports;
 mod m0004_clusters_and_audit;
 mod m0005_change_marker;
 mod m0006_report_totals_index;
+mod m0007_change_log;
 
 /// The ordered list of migrations the binary applies.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_clusters_and_audit::Migration),
             Box::new(m0005_change_marker::Migration),
             Box::new(m0006_report_totals_index::Migration),
+            Box::new(m0007_change_log::Migration),
         ]
     }
 }

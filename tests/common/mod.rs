@@ -21,6 +21,8 @@ pub struct TestDb {
     /// Its URL.
     pub url: String,
     _dir: Option<tempdir::TempDir>,
+    /// Whether dropping this removes the database (false for [`TestDb::shared`]).
+    owner: bool,
 }
 
 mod tempdir {
@@ -50,7 +52,7 @@ mod tempdir {
 impl Drop for TestDb {
     /// Drops a PostgreSQL test database, so that runs do not pile them up on the server.
     fn drop(&mut self) {
-        if !self.is_postgres() {
+        if !self.is_postgres() || !self.owner {
             return;
         }
         let (Ok(base), Some(name)) = (
@@ -101,7 +103,11 @@ impl TestDb {
                     Some(i) => format!("{}/{name}", &base[..host_start + i]),
                     None => format!("{base}/{name}"),
                 };
-                Self { url, _dir: None }
+                Self {
+                    url,
+                    _dir: None,
+                    owner: true,
+                }
             }
             _ => {
                 let dir = tempdir::TempDir::new();
@@ -109,8 +115,18 @@ impl TestDb {
                 Self {
                     url,
                     _dir: Some(dir),
+                    owner: true,
                 }
             }
+        }
+    }
+
+    /// The same database for a second server; the database lives as long as `self`.
+    pub fn shared(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            _dir: None,
+            owner: false,
         }
     }
 

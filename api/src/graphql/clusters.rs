@@ -521,7 +521,7 @@ impl ClustersMutation {
         };
         let w = rc.db.begin_write().await?;
         let out = clusters::create(w.txn(), &rc.principal, new, today()).await?;
-        w.commit().await?;
+        w.commit_clusters().await?;
         Ok(Cluster(out))
     }
 
@@ -549,7 +549,7 @@ impl ClustersMutation {
         };
         let w = rc.db.begin_write().await?;
         let out = clusters::update(w.txn(), &rc.principal, id, patch, today()).await?;
-        w.commit().await?;
+        w.commit_clusters().await?;
         Ok(Cluster(out))
     }
 
@@ -565,7 +565,7 @@ impl ClustersMutation {
         let w = rc.db.begin_write().await?;
         let out = clusters::record_review(w.txn(), &rc.principal, id, input.reviewed_on.0, today())
             .await?;
-        w.commit().await?;
+        w.commit_clusters().await?;
         Ok(Cluster(out))
     }
 }

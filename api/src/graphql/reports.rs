@@ -1,5 +1,7 @@
 //! Termly SENCO reports over GraphQL: submission, reading, history and summaries (SPEC 4.5).
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::Datelike;
 use entity::termly_report;
@@ -9,7 +11,8 @@ use crate::domain::terms::AcademicTerm;
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::schools::{School, SchoolFilter};
-use crate::graphql::{Date, DateTime, Money, loaders, rc, today};
+use crate::graphql::{Cached, Date, DateTime, Money, loaders, rc, today};
+use crate::store::changes::Refreshed;
 use crate::store::{reports, scope};
 
 /// A school term.
@@ -483,13 +486,31 @@ impl ReportsQuery {
         let filter = filter.unwrap_or_default().into_query("filter")?;
         let t = AcademicTerm::new(year, term.into());
         filter.check_covered(&rc.principal)?;
-        let summary = crate::graphql::cached(
+        let p = &rc.principal;
+        let summary = match crate::graphql::cached::<reports::Summary>(
             rc,
             crate::graphql::Depends::Everything,
             format!("summary|{t:?}|{filter:?}"),
-            || reports::summary(&rc.db.conn, &rc.principal, t, &filter),
         )
-        .await?;
+        .await?
+        {
+            Cached::Fresh(s) => s,
+            Cached::Stale(r) => {
+                let refreshed = match &r.previous {
+                    Some((old, changes)) => {
+                        reports::refresh_summary(r.txn(), p, t, &filter, old, changes).await?
+                    }
+                    None => Refreshed::Recompute,
+                };
+                match r.settle(&rc.db, refreshed).await? {
+                    Ok(s) => s,
+                    Err(r) => {
+                        let s = reports::summary(r.txn(), p, t, &filter).await?;
+                        r.finish(&rc.db, Arc::new(s)).await?
+                    }
+                }
+            }
+        };
         Ok(TermlySummary((*summary).clone()))
     }
 }
@@ -512,8 +533,9 @@ impl ReportsMutation {
         scope::require_authenticated(&rc.principal)?;
         let submission = validate(input)?;
         let w = rc.db.begin_write().await?;
-        let out = reports::submit(w.txn(), &rc.principal, submission).await?;
-        w.commit_report(out.school_urn).await?;
+        let (out, stored) = reports::submit(w.txn(), &rc.principal, submission).await?;
+        let change = stored.then(|| (reports::term_of(&out), out.version));
+        w.commit_report(out.school_urn, change).await?;
         Ok(TermlyReport(out))
     }
 }

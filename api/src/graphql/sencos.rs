@@ -1,6 +1,8 @@
 //! SENCOs over GraphQL: people, appointments, qualifications and the deadlines view
 //! (SPEC 4.2 - 4.4 and 5).
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
 use entity::{person, prior_senco_service, qualification, senco_appointment};
@@ -10,7 +12,8 @@ use crate::domain::qualification as rules;
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::schools::{School, parse_id};
-use crate::graphql::{Date, connection, connection_type, loaders, page, rc, today};
+use crate::graphql::{Cached, Date, connection, connection_type, loaders, page, rc, today};
+use crate::store::changes::Refreshed;
 use crate::store::{self, scope, sencos};
 
 /// A teacher's induction status.
@@ -649,19 +652,38 @@ impl SencosQuery {
             trust_uid: f.trust_uid,
             urns: f.urns,
             appointment_ids: None,
+            person_ids: None,
             statuses: f.statuses.map(|v| v.into_iter().map(Into::into).collect()),
             on_or_before: f.deadline_on_or_before.map(|d| d.0),
             on_or_after: f.deadline_on_or_after.map(|d| d.0),
             current_only: true,
         };
         let as_of = as_of.map_or_else(today, |d| d.0);
-        let all = crate::graphql::cached(
+        let all = match crate::graphql::cached::<Vec<sencos::Deadline>>(
             rc,
             crate::graphql::Depends::Staff,
             format!("deadlines|{q:?}|{as_of}"),
-            || sencos::deadlines(&rc.db.conn, &rc.principal, &q, as_of),
         )
-        .await?;
+        .await?
+        {
+            Cached::Fresh(all) => all,
+            Cached::Stale(r) => {
+                let refreshed = match &r.previous {
+                    Some((old, changes)) => {
+                        sencos::refresh_deadlines(r.txn(), &rc.principal, &q, as_of, old, changes)
+                            .await?
+                    }
+                    None => Refreshed::Recompute,
+                };
+                match r.settle(&rc.db, refreshed).await? {
+                    Ok(all) => all,
+                    Err(r) => {
+                        let all = sencos::deadlines(r.txn(), &rc.principal, &q, as_of).await?;
+                        r.finish(&rc.db, Arc::new(all)).await?
+                    }
+                }
+            }
+        };
         let total = all.len() as u64;
         let rows: Vec<sencos::Deadline> = all
             .iter()
@@ -736,7 +758,7 @@ impl SencosMutation {
         };
         let w = rc.db.begin_write().await?;
         let out = sencos::appoint(w.txn(), &rc.principal, new).await?;
-        w.commit().await?;
+        w.commit_person(out.person_id).await?;
         Ok(SencoAppointment(out))
     }
 
@@ -770,7 +792,7 @@ impl SencosMutation {
         };
         let w = rc.db.begin_write().await?;
         let out = sencos::update_appointment(w.txn(), &rc.principal, id, p).await?;
-        w.commit().await?;
+        w.commit_person(out.person_id).await?;
         Ok(SencoAppointment(out))
     }
 
@@ -786,7 +808,7 @@ impl SencosMutation {
         let ended_on = appointment_start(input.ended_on, "input.endedOn")?;
         let w = rc.db.begin_write().await?;
         let out = sencos::end_appointment(w.txn(), &rc.principal, id, ended_on).await?;
-        w.commit().await?;
+        w.commit_person(out.person_id).await?;
         Ok(SencoAppointment(out))
     }
 
@@ -813,7 +835,7 @@ impl SencosMutation {
         };
         let w = rc.db.begin_write().await?;
         let out = sencos::update_person(w.txn(), &rc.principal, id, p).await?;
-        w.commit().await?;
+        w.commit_person(out.id).await?;
         Ok(Person(out))
     }
 
@@ -837,7 +859,7 @@ impl SencosMutation {
         let w = rc.db.begin_write().await?;
         let out =
             sencos::add_prior_service(w.txn(), &rc.principal, id, start, end, description).await?;
-        w.commit().await?;
+        w.commit_person(out.id).await?;
         Ok(Person(out))
     }
 
@@ -873,7 +895,7 @@ impl SencosMutation {
             completed,
         )
         .await?;
-        w.commit().await?;
+        w.commit_person(out.person_id).await?;
         Ok(Qualification(out))
     }
 
@@ -904,7 +926,7 @@ impl SencosMutation {
         };
         let w = rc.db.begin_write().await?;
         let out = sencos::update_qualification(w.txn(), &rc.principal, id, p).await?;
-        w.commit().await?;
+        w.commit_person(out.person_id).await?;
         Ok(Qualification(out))
     }
 }

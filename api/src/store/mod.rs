@@ -3,6 +3,7 @@
 //! applies row scoping through `scope`, the one enforcement point.
 
 pub mod audit;
+pub mod changes;
 pub mod clusters;
 pub mod compliance;
 pub mod imports;

@@ -24,6 +24,7 @@ use crate::domain::qualification::{
     QualificationStatus, ServicePeriod,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::store::changes::{Change, Refreshed};
 use crate::store::scope::{self, WriteAction};
 use crate::store::{audit, schools::require_school};
 
@@ -787,6 +788,8 @@ pub struct DeadlineQuery {
     pub urns: Option<Vec<i32>>,
     /// Appointment ids (for single-appointment evaluation).
     pub appointment_ids: Option<Vec<i64>>,
+    /// Only these people's appointments (to redo a cached list for the people changed).
+    pub person_ids: Option<Vec<i64>>,
     /// Only these statuses.
     pub statuses: Option<Vec<QualificationStatus>>,
     /// Deadline on or before.
@@ -808,6 +811,46 @@ pub async fn deadlines<C: ConnectionTrait>(
     as_of: NaiveDate,
 ) -> ApiResult<Vec<Deadline>> {
     deadlines_within(db, scope::readable_schools(p)?, q, as_of).await
+}
+
+/// Brings deadlines that [`deadlines`] computed for the same caller, query and day up to
+/// date after `changes`: those of the people changed are computed again, the rest kept. A
+/// person's deadlines depend on their own records and on school records, and a change to
+/// school records is [`Change::Anything`], which asks for a recomputation in full.
+pub async fn refresh_deadlines<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    q: &DeadlineQuery,
+    as_of: NaiveDate,
+    previous: &[Deadline],
+    changes: &[Change],
+) -> ApiResult<Refreshed<Vec<Deadline>>> {
+    let mut people = std::collections::BTreeSet::new();
+    for c in changes {
+        match c {
+            Change::Anything => return Ok(Refreshed::Recompute),
+            Change::Person(id) => {
+                people.insert(*id);
+            }
+            Change::Clusters | Change::Report { .. } | Change::Nothing => {}
+        }
+    }
+    if people.is_empty() {
+        return Ok(Refreshed::Unchanged);
+    }
+    let redo = DeadlineQuery {
+        person_ids: Some(people.iter().copied().collect()),
+        ..q.clone()
+    };
+    let fresh = deadlines(db, p, &redo, as_of).await?;
+    let mut out: Vec<Deadline> = previous
+        .iter()
+        .filter(|d| !people.contains(&d.person.id))
+        .cloned()
+        .chain(fresh)
+        .collect();
+    out.sort_by_key(Deadline::sort_key);
+    Ok(Refreshed::Updated(out))
 }
 
 /// Deadlines for appointments already reached through a readable school (DataLoaders).
@@ -871,6 +914,9 @@ async fn deadlines_within<C: ConnectionTrait>(
     }
     if let Some(ids) = &q.appointment_ids {
         a_cond = a_cond.add(senco_appointment::Column::Id.is_in(ids.iter().copied()));
+    }
+    if let Some(ids) = &q.person_ids {
+        a_cond = a_cond.add(senco_appointment::Column::PersonId.is_in(ids.iter().copied()));
     }
     let appointments = senco_appointment::Entity::find()
         .filter(a_cond.clone())
