@@ -9,7 +9,7 @@
 //! years), one in twelve of them amended once. The rows are written with multi-row `INSERT`s,
 //! several statements to a transaction, which both SQLite and PostgreSQL take quickly.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -62,6 +62,13 @@ pub struct DataSet {
     pub submit_term: AcademicTerm,
     /// Relevant open schools, by URN, for the writers to submit as.
     pub writer_urns: Vec<i32>,
+    /// Relevant open schools of the largest LA, by URN, for the changes made under the
+    /// dashboard's and the summaries' reads: each has a report for the summary term and one
+    /// current SENCO appointment, its own (not a cluster's), whose qualification duty applies
+    /// and stays applying when its start date moves a day earlier (started after 2 September
+    /// 2009, no prior SENCO service). Earliest start first: the first of them have the LA's
+    /// earliest deadlines, which lead the dashboard's first page.
+    pub largest_la_writer_urns: Vec<i32>,
     /// How long the build took.
     pub elapsed: Duration,
     /// The census import's summary line.
@@ -188,12 +195,26 @@ pub async fn build(
     }
 
     let writer_urns = relevant.iter().map(|s| s.urn).collect();
+    // A start date a day earlier must still be after 1 September 2009, when the duty began.
+    let duty_from = date(2009, 9, 3);
+    let mut la_writers: Vec<(NaiveDate, i32)> = relevant
+        .iter()
+        .filter(|s| s.la_code == la_code && g.summary_reported.contains(&s.urn))
+        .filter_map(|s| {
+            g.own_current
+                .get(&s.urn)
+                .filter(|c| !c.prior_service && c.started_on >= duty_from)
+                .map(|c| (c.started_on, s.urn))
+        })
+        .collect();
+    la_writers.sort_unstable();
     Ok(DataSet {
         counts: counts(conn).await?,
         largest_la,
         summary_term,
         submit_term,
         writer_urns,
+        largest_la_writer_urns: la_writers.into_iter().map(|(_, urn)| urn).collect(),
         elapsed: started.elapsed(),
         census_summary,
     })
@@ -276,6 +297,15 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
 }
 
+/// A school's current SENCO appointment, when it is the school's own (not a cluster's).
+#[derive(Debug, Clone, Copy)]
+struct OwnCurrent {
+    /// Its start date.
+    started_on: NaiveDate,
+    /// Whether the person has recorded prior SENCO service.
+    prior_service: bool,
+}
+
 /// The generator's state: a seeded RNG, the next id of each table and the rows so far.
 struct Generator<'a> {
     rng: StdRng,
@@ -288,6 +318,10 @@ struct Generator<'a> {
     next_cluster: i64,
     /// Schools whose current SENCO a cluster already supplied.
     covered: HashMap<i32, NaiveDate>,
+    /// Schools whose current SENCO is their own, by URN.
+    own_current: HashMap<i32, OwnCurrent>,
+    /// Schools with a report for the last term generated (the summary term).
+    summary_reported: HashSet<i32>,
     people: Vec<person::ActiveModel>,
     appointments: Vec<senco_appointment::ActiveModel>,
     prior: Vec<prior_senco_service::ActiveModel>,
@@ -308,6 +342,8 @@ impl<'a> Generator<'a> {
             next_prior: 1,
             next_cluster: 1,
             covered: HashMap::new(),
+            own_current: HashMap::new(),
+            summary_reported: HashSet::new(),
             people: Vec::new(),
             appointments: Vec::new(),
             prior: Vec::new(),
@@ -532,7 +568,15 @@ impl<'a> Generator<'a> {
                     let person = self.new_person();
                     self.appoint(person, s.urn, start, None);
                     self.training(person, start);
-                    if self.rng.random_bool(0.05) {
+                    let prior_service = self.rng.random_bool(0.05);
+                    self.own_current.insert(
+                        s.urn,
+                        OwnCurrent {
+                            started_on: start,
+                            prior_service,
+                        },
+                    );
+                    if prior_service {
                         // Served as SENCO elsewhere before records began.
                         let id = self.next_prior;
                         self.next_prior += 1;
@@ -585,6 +629,9 @@ impl<'a> Generator<'a> {
                 let missing = if i + 1 == terms.len() { 0.04 } else { 0.02 };
                 if self.rng.random_bool(missing) {
                     continue;
+                }
+                if i + 1 == terms.len() {
+                    self.summary_reported.insert(s.urn);
                 }
                 let figures = self.figures(base_roll, sen_rate, ehcp_rate, pounds_per_pupil, *term);
                 let submitted = (term.ends_on()

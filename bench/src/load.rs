@@ -5,21 +5,204 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use chrono::NaiveDate;
+use serde_json::{Map, Value, json};
 
-/// A school whose SENCO appointment is changed to change the database, so that the server's
-/// result caches (the dashboard's keyed by the staff change marker, the summaries' by the
-/// database's) cannot answer the next read. A staff change invalidates both; a termly report
-/// amendment would leave the dashboard's cached deadlines valid.
+/// What a [`Writer`] changes, each time it writes.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// The current SENCO appointment at school `urn`: its `startedOn` moves to the day before
+    /// its original start date, then back, and so on, which moves that appointment's
+    /// qualification deadline (a change to one person's SENCO data).
+    Appointment {
+        /// The school.
+        urn: i32,
+    },
+    /// School `urn`'s termly report for a term, amended (`expectedVersion` the current
+    /// version) with every figure as it stands except `numberOnRoll`, which is one more than
+    /// the original, then the original again, and so on, which moves the term's totals.
+    Report {
+        /// The school.
+        urn: i32,
+        /// Academic year of the report.
+        academic_year: i32,
+        /// Term of the report (`AUTUMN`, ...).
+        term: &'static str,
+    },
+    /// An LA's record rewritten with its existing name (`upsertLocalAuthority`, admin): a
+    /// change to reference data, after which the server recomputes every cached result in
+    /// full.
+    ReferenceData {
+        /// The LA's code.
+        la_code: i32,
+        /// Its name as it stands.
+        name: String,
+    },
+}
+
+/// What a writer looked up before its first change.
+#[derive(Debug, Clone)]
+enum Current {
+    /// The appointment's id, its start date when first read and the day before.
+    Appointment {
+        id: String,
+        started_on: NaiveDate,
+        day_before: NaiveDate,
+    },
+    /// The report's figures as first read (input field names), the version it is at now and
+    /// its `numberOnRoll` when first read.
+    Report {
+        figures: Map<String, Value>,
+        version: i64,
+        roll: i64,
+    },
+}
+
+/// A writer's state, shared by its clones so that every scenario using one writer carries
+/// on alternating where the last left off.
+#[derive(Debug, Default)]
+struct WriterState {
+    /// What the first write looked up (none for reference data); cleared after a failed
+    /// report amendment, so that the next re-reads the version.
+    current: Option<Current>,
+    /// Changes made so far: which of the two values the next one writes.
+    done: u64,
+}
+
+/// Makes one kind of change, again and again, each a real change of the data that the
+/// answer being read depends on (or, for reference data, one that makes the server recompute
+/// every cached result in full). Clones share their state; changes are made one at a time.
 #[derive(Clone)]
 pub struct Writer {
-    /// The school.
-    pub urn: i32,
-    /// Its `school:{urn}:write` token.
+    /// What it changes.
+    pub change: Change,
+    /// The token it writes with: `school:{urn}:read school:{urn}:write`, or `admin`.
     pub token: String,
-    /// The id of its current appointment, looked up on the first write.
-    pub appointment: Arc<tokio::sync::OnceCell<String>>,
+    /// What it looked up and how many changes it made.
+    state: Arc<tokio::sync::Mutex<WriterState>>,
 }
+
+impl Writer {
+    /// A writer making `change` with `token`.
+    pub fn new(change: Change, token: String) -> Self {
+        Self {
+            change,
+            token,
+            state: Arc::default(),
+        }
+    }
+
+    /// Whether its changes are to reference data (they change no answer, but make the
+    /// server recompute every cached result in full).
+    pub fn is_reference_data(&self) -> bool {
+        matches!(self.change, Change::ReferenceData { .. })
+    }
+
+    /// Looks up what it changes (the appointment, or the report and its version), if it has
+    /// not already.
+    pub async fn prepare(&self, http: &reqwest::Client, url: &str) -> Result<(), String> {
+        let mut state = self.state.lock().await;
+        self.look_up(&mut state, http, url).await
+    }
+
+    async fn look_up(
+        &self,
+        state: &mut WriterState,
+        http: &reqwest::Client,
+        url: &str,
+    ) -> Result<(), String> {
+        if state.current.is_some() {
+            return Ok(());
+        }
+        state.current = match &self.change {
+            Change::Appointment { urn } => {
+                let data = post(
+                    http,
+                    url,
+                    &self.token,
+                    &json!({ "query": APPOINTMENT_QUERY, "variables": { "urn": urn } }),
+                )
+                .await?;
+                let current = data["school"]["sencoAppointments"]
+                    .as_array()
+                    .and_then(|a| a.iter().rev().find(|a| a["endedOn"].is_null()))
+                    .ok_or_else(|| format!("school {urn} has no current appointment: {data}"))?;
+                let id = current["id"]
+                    .as_str()
+                    .ok_or_else(|| format!("an appointment without an id: {current}"))?;
+                let started_on = current["startedOn"]
+                    .as_str()
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .ok_or_else(|| format!("an appointment without a start date: {current}"))?;
+                let day_before = started_on
+                    .pred_opt()
+                    .ok_or_else(|| format!("no day before {started_on}"))?;
+                Some(Current::Appointment {
+                    id: id.to_string(),
+                    started_on,
+                    day_before,
+                })
+            }
+            Change::Report {
+                urn,
+                academic_year,
+                term,
+            } => {
+                let data = post(
+                    http,
+                    url,
+                    &self.token,
+                    &json!({ "query": REPORT_QUERY,
+                             "variables": { "urn": urn, "year": academic_year, "term": term } }),
+                )
+                .await?;
+                let report = data["termlyReport"].as_object().ok_or_else(|| {
+                    format!("school {urn} has no report for {term} {academic_year}: {data}")
+                })?;
+                let version = report["version"]
+                    .as_i64()
+                    .ok_or_else(|| format!("a report without a version: {data}"))?;
+                let roll = report["numberOnRoll"]
+                    .as_i64()
+                    .ok_or_else(|| format!("a report without a number on roll: {data}"))?;
+                let figures = report
+                    .iter()
+                    .filter(|(k, v)| REPORT_FIGURES.contains(&k.as_str()) && !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                Some(Current::Report {
+                    figures,
+                    version,
+                    roll,
+                })
+            }
+            Change::ReferenceData { .. } => None,
+        };
+        Ok(())
+    }
+}
+
+/// The figures of a termly report, named alike in `TermlyReport` and
+/// `SubmitTermlyReportInput`.
+const REPORT_FIGURES: [&str; 17] = [
+    "numberOnRoll",
+    "pupilsWithSend",
+    "senSupport",
+    "ehcp",
+    "ehcpApplicationsInProcess",
+    "budgetE1",
+    "budgetE2",
+    "budgetE3",
+    "budgetAdditional",
+    "expenditureToDate",
+    "nonContactHoursPerWeek",
+    "senPolicyDate",
+    "provisionReviewDate",
+    "senInformationReportPublishedOn",
+    "challenges",
+    "ongoingConcerns",
+    "trainingUndertaken",
+];
 
 /// What the clients send.
 #[derive(Clone)]
@@ -29,7 +212,7 @@ pub enum Workload {
         /// (bearer token, JSON body) pairs.
         requests: Vec<(String, Vec<u8>)>,
         /// When set, every client first makes this change (not timed) before each read,
-        /// so that every timed read is computed afresh (use with one client).
+        /// so that every timed read follows a change (use with one client).
         write_before_each: Option<Writer>,
         /// When set, one more task makes this change this many times a second while the
         /// readers run (not timed): reads then see a database that changes under them.
@@ -135,10 +318,20 @@ fn submission(urn: i32, year: i32, term: &str, version: i32, n: u64) -> Value {
 }
 
 const APPOINTMENT_QUERY: &str = "query Current($urn: Int!) { \
-    school(urn: $urn) { sencoAppointments { id endedOn } } }";
+    school(urn: $urn) { sencoAppointments { id startedOn endedOn } } }";
 
 const APPOINTMENT_CHANGE: &str = "mutation Change($input: UpdateSencoAppointmentInput!) { \
     updateSencoAppointment(input: $input) { id } }";
+
+const REPORT_QUERY: &str = "query Report($urn: Int!, $year: Int!, $term: Term!) { \
+    termlyReport(schoolUrn: $urn, academicYear: $year, term: $term) { version \
+    numberOnRoll pupilsWithSend senSupport ehcp ehcpApplicationsInProcess \
+    budgetE1 budgetE2 budgetE3 budgetAdditional expenditureToDate nonContactHoursPerWeek \
+    senPolicyDate provisionReviewDate senInformationReportPublishedOn \
+    challenges ongoingConcerns trainingUndertaken } }";
+
+const LA_CHANGE: &str = "mutation La($input: LocalAuthorityInput!) { \
+    upsertLocalAuthority(input: $input) { code } }";
 
 /// Posts one GraphQL request as `token` and returns `data`, or the body as the error.
 async fn post(
@@ -161,45 +354,89 @@ async fn post(
     Ok(v["data"].clone())
 }
 
-/// Changes `w`'s current appointment once (its non-contact hours, alternating so that every
-/// write is a change); returns the number of writes made so far, `done + 1`.
-pub async fn write_once(
-    http: &reqwest::Client,
-    url: &str,
-    w: &Writer,
-    done: i32,
-) -> Result<i32, String> {
-    let id = w
-        .appointment
-        .get_or_try_init(|| async {
+/// Makes `w`'s change once (looking up what it changes first, the first time).
+pub async fn write_once(http: &reqwest::Client, url: &str, w: &Writer) -> Result<(), String> {
+    let mut state = w.state.lock().await;
+    w.look_up(&mut state, http, url).await?;
+    let odd = state.done % 2 == 1;
+    let result = match (&w.change, &mut state.current) {
+        (
+            Change::Appointment { .. },
+            Some(Current::Appointment {
+                id,
+                started_on,
+                day_before,
+            }),
+        ) => {
+            // The first change (and every other) moves the start a day earlier; the next
+            // puts it back.
+            let day = if odd { *started_on } else { *day_before };
+            post(
+                http,
+                url,
+                &w.token,
+                &json!({ "query": APPOINTMENT_CHANGE,
+                         "variables": { "input": { "appointmentId": id, "startedOn": day.to_string() } } }),
+            )
+            .await
+            .map(drop)
+        }
+        (
+            Change::Report {
+                urn,
+                academic_year,
+                term,
+            },
+            Some(Current::Report {
+                figures,
+                version,
+                roll,
+            }),
+        ) => {
+            let mut input = figures.clone();
+            input.insert("schoolUrn".into(), json!(urn));
+            input.insert("academicYear".into(), json!(academic_year));
+            input.insert("term".into(), json!(term));
+            input.insert("expectedVersion".into(), json!(*version));
+            // One more pupil on roll, then the original number again: `pupilsWithSend`
+            // stays within the roll either way.
+            input.insert("numberOnRoll".into(), json!(*roll + i64::from(!odd)));
             let data = post(
                 http,
                 url,
                 &w.token,
-                &json!({ "query": APPOINTMENT_QUERY, "variables": { "urn": w.urn } }),
+                &json!({ "query": MUTATION, "variables": { "input": input } }),
             )
-            .await?;
-            data["school"]["sencoAppointments"]
-                .as_array()
-                .and_then(|a| a.iter().rev().find(|a| a["endedOn"].is_null()))
-                .and_then(|a| a["id"].as_str())
-                .map(str::to_string)
-                .ok_or_else(|| format!("school {} has no current appointment: {data}", w.urn))
-        })
-        .await?;
-    let hours = 5.0 + (done % 2) as f64;
-    post(
-        http,
-        url,
-        &w.token,
-        &json!({ "query": APPOINTMENT_CHANGE,
-                 "variables": { "input": { "appointmentId": id, "nonContactHoursPerWeek": hours } } }),
-    )
-    .await?;
-    Ok(done + 1)
+            .await;
+            data.and_then(|d| {
+                d["submitTermlyReport"]["version"]
+                    .as_i64()
+                    .map(|v| *version = v)
+                    .ok_or_else(|| format!("no version came back: {d}"))
+            })
+        }
+        (Change::ReferenceData { la_code, name }, _) => post(
+            http,
+            url,
+            &w.token,
+            &json!({ "query": LA_CHANGE,
+                     "variables": { "input": { "code": la_code, "name": name } } }),
+        )
+        .await
+        .map(drop),
+        _ => Err("the writer's look-up does not match its change".to_string()),
+    };
+    match &result {
+        Ok(()) => state.done += 1,
+        // Re-read the report, and its version, before the next amendment.
+        Err(_) if matches!(w.change, Change::Report { .. }) => *state = WriterState::default(),
+        Err(_) => {}
+    }
+    result
 }
 
-/// Changes `w`'s appointment `per_second` times a second until `until`; returns (writes, errors).
+/// Makes `w`'s change `per_second` times a second until `until`; returns (writes, errors,
+/// samples of the errors).
 async fn background_writer(
     url: Arc<str>,
     w: Writer,
@@ -212,19 +449,16 @@ async fn background_writer(
     let period = Duration::from_secs_f64(1.0 / per_second.max(0.001));
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let (mut version, mut writes, mut errors, mut samples) = (0, 0, 0, Vec::new());
+    let (mut writes, mut errors, mut samples) = (0, 0, Vec::new());
     loop {
         tick.tick().await;
         if Instant::now() >= until {
             break;
         }
-        match write_once(&http, &url, &w, version).await {
-            Ok(v) => version = v,
-            Err(e) => {
-                errors += 1;
-                if samples.len() < 2 {
-                    samples.push(e.chars().take(400).collect());
-                }
+        if let Err(e) = write_once(&http, &url, &w).await {
+            errors += 1;
+            if samples.len() < 2 {
+                samples.push(e.chars().take(400).collect());
             }
         }
         writes += 1;
@@ -250,7 +484,6 @@ async fn client(
         .timeout(Duration::from_secs(60))
         .build()?;
     let mut out = ClientOutcome::default();
-    let mut written_version = 0;
     loop {
         if Instant::now() >= until {
             break;
@@ -261,13 +494,10 @@ async fn client(
         } = workload.as_ref()
         {
             out.writes += 1;
-            match write_once(&http, &url, w, written_version).await {
-                Ok(v) => written_version = v,
-                Err(e) => {
-                    out.total_errors += 1;
-                    if out.samples.len() < 3 {
-                        out.samples.push(e.chars().take(400).collect());
-                    }
+            if let Err(e) = write_once(&http, &url, w).await {
+                out.total_errors += 1;
+                if out.samples.len() < 3 {
+                    out.samples.push(e.chars().take(400).collect());
                 }
             }
         }

@@ -66,8 +66,9 @@ fn mb(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// The scenario that asks the same as `key` with the server's result cache defeated.
-fn uncached_of(key: &str) -> Option<&'static str> {
+/// The scenario that asks the same as `key` with a change before the reads (or, for the
+/// dashboard, under them), so that the server must update its cached answer.
+fn updated_of(key: &str) -> Option<&'static str> {
     match key {
         "dashboard" => Some("dashboard-writes"),
         "summary-la-1" => Some("summary-la-cold-1"),
@@ -76,31 +77,82 @@ fn uncached_of(key: &str) -> Option<&'static str> {
     }
 }
 
+/// The scenario that asks the same as `key` with a reference-data change before every read,
+/// so that the server recomputes the answer in full.
+fn full_of(key: &str) -> Option<&'static str> {
+    match key {
+        "dashboard" => Some("dashboard-full-1"),
+        "summary-la-1" => Some("summary-la-full-1"),
+        "summary-all-1" => Some("summary-all-full-1"),
+        _ => None,
+    }
+}
+
+/// The text of a verdict without its leading "met: " or "NOT met: ".
+fn strip(t: &str) -> String {
+    t.split_once(": ")
+        .map_or(t.to_string(), |(_, rest)| rest.to_string())
+}
+
+/// The recomputed-in-full figure for `key`'s target, for information: against the target
+/// when the scenario has the same number of clients, else its p50 and p99 alone.
+fn full_text(db: &DbReport, target: Target, key: &str) -> Option<String> {
+    let full = full_of(key)?;
+    let r = db.scenarios.iter().find(|s| s.key == full)?;
+    let main_clients = db
+        .scenarios
+        .iter()
+        .find(|s| s.key == key)
+        .map(|s| s.stats.connections);
+    let text = if main_clients == Some(r.stats.connections) {
+        strip(&verdict_of(db, target, full).1)
+    } else {
+        let errors = if r.stats.errors > 0 {
+            format!(", {} errors", r.stats.errors)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} client{}: p50 {:.1} ms, p99 {:.1} ms (no target at this concurrency){errors}",
+            r.stats.connections,
+            if r.stats.connections == 1 { "" } else { "s" },
+            r.stats.p50_ms,
+            r.stats.p99_ms
+        )
+    };
+    Some(format!(
+        "; recomputed in full ({full}, for information) {text}"
+    ))
+}
+
 /// One target's verdict on one database: (met, text). A latency target counts as met only
 /// when it is met both as measured (repeated identical requests, which the server may answer
-/// from its result cache) and when the answer must be computed afresh.
+/// from its result cache) and after a change (the cached answer updated). The figure when the
+/// answer is recomputed in full (at start-up and after reference-data changes) is stated too,
+/// for information: it does not decide the verdict.
 pub fn verdict(db: &DbReport, target: Target, key: &str) -> (bool, String) {
     let (met, text) = verdict_of(db, target, key);
-    let Some(cold) = uncached_of(key).filter(|k| db.scenarios.iter().any(|s| s.key == *k)) else {
-        return (met, text);
+    let full = full_text(db, target, key).unwrap_or_default();
+    let Some(updated) = updated_of(key).filter(|k| db.scenarios.iter().any(|s| s.key == *k)) else {
+        if full.is_empty() {
+            return (met, text);
+        }
+        return (met, format!("{text}{full}"));
     };
-    let (cold_met, cold_text) = verdict_of(db, target, cold);
-    let label = match (met, cold_met) {
+    let (updated_met, updated_text) = verdict_of(db, target, updated);
+    let label = match (met, updated_met) {
         (true, true) => "met",
-        (true, false) => "NOT met (met only from the result cache)",
-        (false, true) => "NOT met (met only when computed afresh)",
+        (true, false) => "NOT met (met only for repeated requests)",
+        (false, true) => "NOT met (met only after a change)",
         (false, false) => "NOT met",
     };
-    let strip = |t: &str| {
-        t.split_once(": ")
-            .map_or(t.to_string(), |(_, rest)| rest.to_string())
-    };
     (
-        met && cold_met,
+        met && updated_met,
         format!(
-            "{label}: repeated requests {}; computed afresh ({cold}) {}",
+            "{label}: repeated requests {}; after a change, the cached answer updated \
+             ({updated}) {}{full}",
             strip(&text),
-            strip(&cold_text)
+            strip(&updated_text)
         ),
     )
 }
@@ -202,7 +254,7 @@ pub fn shape_verdict(db: &DbReport) -> (bool, String) {
     for (name, concurrent, alone) in [
         ("LA dashboard", "dashboard", "dashboard-1"),
         (
-            "LA dashboard, uncached",
+            "LA dashboard, updated after a change",
             "dashboard-writes",
             "dashboard-cold-1",
         ),
@@ -299,13 +351,25 @@ pub fn render(ctx: &Context, dbs: &[DbReport], notes: Option<&str>) -> String {
          sampled every 50 ms from `/proc/<pid>/status` while the writers run (they run first, \
          on a freshly started server); statements per request from the server's \
          `senco_sql_statements_total` over every request of a scenario (less the statements \
-         of any changes made alongside). The server keeps a result cache validated by a \
-         database change marker, so repeated identical reads are mostly answered from it: \
-         a latency target counts as met only if it is also met when the answer must be \
-         computed afresh (the dashboard at {} clients while one school's SENCO appointment \
-         changes ten times a second; each summary with one client and a change before every read)",
+         of any changes made alongside, counted on one change made before the scenario). The \
+         server keeps a result cache for the LA dashboard and `termlySummary` and updates a \
+         cached answer from a log of changes: a change to one person's SENCO data recomputes \
+         only that person's deadlines, a termly report submission adjusts the totals by that \
+         report, and only a change to reference data (LAs, schools, trusts, imports) makes it \
+         recompute the answer in full, as it does at start-up. So each latency is measured \
+         three ways: repeated identical requests, answered from the cache; after a change, \
+         the cached answer updated (the dashboard at {} clients while the start date of one \
+         SENCO appointment in the LA, near the top of the list, moves a day earlier or back \
+         ten times a second; each summary with one client and, before every read, an \
+         amendment of one school's report for the term, its number on roll one more or back); \
+         and recomputed in full (one client, the LA's record rewritten unchanged with \
+         `upsertLocalAuthority` before every read). Before each scenario making changes to \
+         the data read, one change is checked to change the answer. A latency target counts \
+         as met only if it is met both for repeated requests and after a change; the \
+         recomputed-in-full figure is stated beside it for information",
         ctx.connections, ctx.connections, ctx.connections, ctx.connections
     );
+
     let env = if ctx.server_env.is_empty() {
         "defaults (`SENCO_DB_MAX_CONNECTIONS` 8, limits as shipped)".to_string()
     } else {

@@ -128,28 +128,35 @@ pub struct ScenarioResult {
     pub target: Option<(&'static str, Target)>,
 }
 
-/// The `i`-th school whose SENCO appointment is changed to change the database under the
-/// reads (a staff change, which moves both of the server's change markers). Each scenario has
-/// its own school, from the far end of the list, away from the writers'.
-pub fn churn_writer(data: &DataSet, secret: &str, i: usize) -> anyhow::Result<load::Writer> {
-    let urn = *data
-        .writer_urns
-        .get(data.writer_urns.len().saturating_sub(1 + i))
-        .context("no school to write with")?;
-    Ok(load::Writer {
-        urn,
-        token: token(
+/// A writer making `change` at school `urn` with that school's token.
+fn school_writer(secret: &str, urn: i32, change: load::Change) -> anyhow::Result<load::Writer> {
+    Ok(load::Writer::new(
+        change,
+        token(
             secret,
             &format!("bench-churn-{urn}"),
             &format!("school:{urn}:read school:{urn}:write"),
         )?,
-        appointment: Default::default(),
-    })
+    ))
+}
+
+/// A writer rewriting the largest LA's record with its name unchanged (admin): a change to
+/// reference data, after which the server recomputes every cached result in full.
+pub fn reference_writer(data: &DataSet, secret: &str) -> anyhow::Result<load::Writer> {
+    let (la_code, name, _) = &data.largest_la;
+    Ok(load::Writer::new(
+        load::Change::ReferenceData {
+            la_code: *la_code,
+            name: name.clone(),
+        },
+        token(secret, "bench-admin-reference", "admin")?,
+    ))
 }
 
 /// The scenarios, in the order they run: the writers first, on a freshly started server, so
 /// that the memory measured under the write load is that load's own; then the reads (the
-/// writers' term is not one the summaries read).
+/// writers' term is not one the summaries read). The changes made under the reads are at
+/// schools of the largest LA that are none of the writers'.
 pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<Vec<Scenario>> {
     let (la, la_name, _) = &data.largest_la;
     let la_token = token(secret, "bench-la", &format!("la:{la}:read"))?;
@@ -170,13 +177,10 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
         write_before_each: None,
         background_writes: None,
     };
-    let churner = |i: usize| churn_writer(data, secret, i);
-    let cold = |t: &str, b: &[u8], i: usize| -> anyhow::Result<Workload> {
-        Ok(Workload::Read {
-            requests: vec![(t.to_string(), b.to_vec())],
-            write_before_each: Some(churner(i)?),
-            background_writes: None,
-        })
+    let changed = |t: &str, b: &[u8], w: &load::Writer| Workload::Read {
+        requests: vec![(t.to_string(), b.to_vec())],
+        write_before_each: Some(w.clone()),
+        background_writes: None,
     };
     if data.writer_urns.len() < connections {
         anyhow::bail!(
@@ -199,7 +203,62 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
             )
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // The schools changed under the reads: in the LA read, none of the writers'.
+    let mut la_schools = data
+        .largest_la_writer_urns
+        .iter()
+        .copied()
+        .filter(|u| !urns.contains(u));
+    let mut next_school = |what: &str| {
+        la_schools.next().with_context(|| {
+            format!(
+                "no school left in LA {la} to change for {what} (of {} candidates)",
+                data.largest_la_writer_urns.len()
+            )
+        })
+    };
+    let appointment_urn = next_school("the dashboard")?;
+    let la_report_urn = next_school("the LA's summary")?;
+    let all_report_urn = next_school("the country's summary")?;
+    // One writer for both dashboard scenarios, so that the second carries on alternating
+    // the start date where the first left off.
+    let appointment = school_writer(
+        secret,
+        appointment_urn,
+        load::Change::Appointment {
+            urn: appointment_urn,
+        },
+    )?;
+    let report = |urn: i32| {
+        school_writer(
+            secret,
+            urn,
+            load::Change::Report {
+                urn,
+                academic_year: term.academic_year,
+                term: term.term.as_str(),
+            },
+        )
+    };
+    let la_report = report(la_report_urn)?;
+    let all_report = report(all_report_urn)?;
+    let reference = reference_writer(data, secret)?;
     let la_label = format!("{la_name} ({la})");
+    let appointment_change = format!(
+        "the start date of the current SENCO appointment at school {appointment_urn} (in the \
+         LA, among its earliest deadlines) moves a day earlier or back, which moves its \
+         deadline,"
+    );
+    let reference_change = format!(
+        "{la_label}'s record rewritten unchanged with `upsertLocalAuthority` (a reference-data \
+         change) before every read: recomputed in full each time"
+    );
+    let report_change = |urn: i32| {
+        format!(
+            "school {urn}'s {term} report amended (`numberOnRoll` one more, then back) before \
+             every read: the cached answer updated after a change"
+        )
+    };
     Ok(vec![
         Scenario {
             key: "submit",
@@ -242,24 +301,31 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
         Scenario {
             key: "dashboard-writes",
             title: format!(
-                "LA dashboard as above, {connections} clients, while one school's SENCO appointment \
-                 changes {CHURN_PER_SECOND} times a second (each change invalidates the server's \
-                 result cache)"
+                "LA dashboard as above, {connections} clients, while {appointment_change} \
+                 {CHURN_PER_SECOND} times a second: the cached answer updated after each change"
             ),
             workload: Workload::Read {
                 requests: vec![(la_token.clone(), dashboard.clone())],
                 write_before_each: None,
-                background_writes: Some((churner(0)?, CHURN_PER_SECOND)),
+                background_writes: Some((appointment.clone(), CHURN_PER_SECOND)),
             },
             connections,
             target: None,
         },
         Scenario {
             key: "dashboard-cold-1",
-            title: "LA dashboard as above, one client, the database changed before every read \
-                    (computed afresh each time)"
-                .to_string(),
-            workload: cold(&la_token, &dashboard, 1)?,
+            title: format!(
+                "LA dashboard as above, one client; {appointment_change} before every read: \
+                 the cached answer updated after a change"
+            ),
+            workload: changed(&la_token, &dashboard, &appointment),
+            connections: 1,
+            target: None,
+        },
+        Scenario {
+            key: "dashboard-full-1",
+            title: format!("LA dashboard as above, one client, {reference_change}"),
+            workload: changed(&la_token, &dashboard, &reference),
             connections: 1,
             target: None,
         },
@@ -275,10 +341,18 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
         },
         Scenario {
             key: "summary-la-cold-1",
-            title: "`termlySummary` for the LA as above, one client, the database changed before \
-                    every read (computed afresh each time)"
-                .to_string(),
-            workload: cold(&la_token, &summary_la, 2)?,
+            title: format!(
+                "`termlySummary` for the LA as above, one client, {}",
+                report_change(la_report_urn)
+            ),
+            workload: changed(&la_token, &summary_la, &la_report),
+            connections: 1,
+            target: None,
+        },
+        Scenario {
+            key: "summary-la-full-1",
+            title: format!("`termlySummary` for the LA as above, one client, {reference_change}"),
+            workload: changed(&la_token, &summary_la, &reference),
             connections: 1,
             target: None,
         },
@@ -301,10 +375,20 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
         },
         Scenario {
             key: "summary-all-cold-1",
-            title: "`termlySummary` for the country as above, one client, the database changed \
-                    before every read (computed afresh each time)"
-                .to_string(),
-            workload: cold(&admin, &summary_all, 3)?,
+            title: format!(
+                "`termlySummary` for the country as above, one client, {}",
+                report_change(all_report_urn)
+            ),
+            workload: changed(&admin, &summary_all, &all_report),
+            connections: 1,
+            target: None,
+        },
+        Scenario {
+            key: "summary-all-full-1",
+            title: format!(
+                "`termlySummary` for the country as above, one client, {reference_change}"
+            ),
+            workload: changed(&admin, &summary_all, &reference),
             connections: 1,
             target: None,
         },
@@ -335,6 +419,100 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
     ])
 }
 
+/// Sends a scenario's read once, untimed, and returns the response body; fails on an HTTP
+/// or GraphQL error.
+async fn read_once(
+    http: &reqwest::Client,
+    url: &str,
+    key: &str,
+    token: &str,
+    body: &[u8],
+) -> anyhow::Result<Vec<u8>> {
+    let resp = http
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .with_context(|| format!("{key}: sending its read"))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .with_context(|| format!("{key}: reading its response"))?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{key}: its response is not JSON (HTTP {status})"))?;
+    if !status.is_success() || v.get("errors").is_some() {
+        anyhow::bail!(
+            "{key}: its read failed (HTTP {status}): {}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    Ok(bytes.to_vec())
+}
+
+/// Before a scenario that makes changes, untimed: looks up what its writer changes and makes
+/// one change, counting the statements it runs. Unless the change is to reference data
+/// (which changes no answer, only makes the server recompute in full), the scenario's read is
+/// sent before and after the change, and the scenario is refused when the two answers are the
+/// same: the change would not change what is read, and the scenario would measure nothing.
+/// Returns the statements of one change, or `None` when the scenario makes none.
+async fn check_changes(
+    server: &Server,
+    key: &str,
+    workload: &Workload,
+) -> anyhow::Result<Option<u64>> {
+    let Workload::Read {
+        requests,
+        write_before_each,
+        background_writes,
+    } = workload
+    else {
+        return Ok(None);
+    };
+    let Some(writer) = write_before_each
+        .as_ref()
+        .or(background_writes.as_ref().map(|(w, _)| w))
+    else {
+        return Ok(None);
+    };
+    let http = reqwest::Client::new();
+    let url = format!("{}/graphql", server.base);
+    writer
+        .prepare(&http, &url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{key}: looking up what to change: {e}"))?;
+    let (token, body) = requests
+        .first()
+        .with_context(|| format!("{key}: no request to send"))?;
+    let answer_before = if writer.is_reference_data() {
+        None
+    } else {
+        Some(read_once(&http, &url, key, token, body).await?)
+    };
+    let before = server.statements().await?;
+    load::write_once(&http, &url, writer)
+        .await
+        .map_err(|e| anyhow::anyhow!("{key}: making a change: {e}"))?;
+    let statements = server.statements().await?.saturating_sub(before);
+    if let Some(answer_before) = answer_before {
+        let answer_after = read_once(&http, &url, key, token, body).await?;
+        if answer_after == answer_before {
+            anyhow::bail!(
+                "{key}: the answer is the same before and after a change ({:?}), so the \
+                 scenario would measure nothing: {}",
+                writer.change,
+                String::from_utf8_lossy(&answer_after)
+                    .chars()
+                    .take(600)
+                    .collect::<String>()
+            );
+        }
+    }
+    Ok(Some(statements))
+}
+
 /// Runs one scenario against `server`.
 pub async fn run(
     server: &Server,
@@ -342,6 +520,7 @@ pub async fn run(
     warmup: Duration,
     duration: Duration,
 ) -> anyhow::Result<ScenarioResult> {
+    let per_change = check_changes(server, s.key, &s.workload).await?;
     let before = server.statements().await?;
     let sampler = RssSampler::start(server.pid);
     let url = format!("{}/graphql", server.base);
@@ -350,10 +529,15 @@ pub async fn run(
     let cpu = mark.since(&CpuMark::now(server.pid));
     let peak_rss_kib = sampler.stop().max(server.memory().rss_kib);
     let after = server.statements().await?;
+    // The statements of the untimed changes made alongside the reads are not the reads':
+    // take them out, at the count one change ran before the scenario.
+    let changes = stats
+        .background_writes
+        .saturating_mul(per_change.unwrap_or(0));
     let statements_per_request = if stats.total_requests == 0 {
         0.0
     } else {
-        (after.saturating_sub(before)) as f64 / stats.total_requests as f64
+        after.saturating_sub(before).saturating_sub(changes) as f64 / stats.total_requests as f64
     };
     Ok(ScenarioResult {
         key: s.key,
@@ -376,25 +560,47 @@ pub struct ShapeCheck {
     pub runs: Vec<(i64, usize, u64)>,
 }
 
+/// Sends `query` for the LA at page size `first` as `token` and returns the response.
+async fn ask(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    (name, query): (&str, &str),
+    la: i32,
+    first: i64,
+) -> anyhow::Result<Value> {
+    let resp: Value = http
+        .post(url)
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": { "la": la, "first": first } }))
+        .send()
+        .await
+        .with_context(|| format!("sending {name} with first {first}"))?
+        .json()
+        .await
+        .with_context(|| format!("reading {name} with first {first}"))?;
+    if let Some(errors) = resp.get("errors") {
+        anyhow::bail!("{name} with first {first} failed: {errors}");
+    }
+    Ok(resp)
+}
+
 /// Runs the dashboard and nested queries once each at a small and a large page size, one at
-/// a time, and counts the statements of each; returns them with the statements one change
-/// to the database costs, to take out of the scenarios that make changes alongside. The database is changed (untimed, uncounted)
-/// before each, so that the server computes the answer rather than reading its cache.
+/// a time, and counts the statements of each. Each is first asked once uncounted at every
+/// size, so that every counted request finds a cached answer to bring up to date; then,
+/// before each counted request (untimed, uncounted), the largest LA's record is rewritten
+/// unchanged, a reference-data change, so that the server recomputes the answer in full
+/// rather than reading or updating the cached one.
 pub async fn shape_checks(
     server: &Server,
     data: &DataSet,
     secret: &str,
-) -> anyhow::Result<(Vec<ShapeCheck>, f64)> {
-    let (la, _, _) = &data.largest_la;
+) -> anyhow::Result<Vec<ShapeCheck>> {
+    let la = data.largest_la.0;
     let la_token = token(secret, "bench-la", &format!("la:{la}:read"))?;
     let http = reqwest::Client::new();
     let url = format!("{}/graphql", server.base);
-    let writer = churn_writer(data, secret, 4)?;
-    // The first change also looks the appointment up; the later ones are counted.
-    let mut version = load::write_once(&http, &url, &writer, 0)
-        .await
-        .map_err(|e| anyhow::anyhow!("changing the database: {e}"))?;
-    let (mut changes, mut change_statements) = (0_u64, 0_u64);
+    let writer = reference_writer(data, secret)?;
     let mut out = Vec::new();
     for (name, query, field, sizes) in [
         (
@@ -405,33 +611,23 @@ pub async fn shape_checks(
         ),
         ("schools (nested dashboard)", NESTED, "schools", [10, 50]),
     ] {
+        for first in sizes {
+            ask(&http, &url, &la_token, (name, query), la, first).await?;
+        }
         let mut runs = Vec::new();
         for first in sizes {
-            let before_change = server.statements().await?;
-            version = load::write_once(&http, &url, &writer, version)
+            load::write_once(&http, &url, &writer)
                 .await
                 .map_err(|e| anyhow::anyhow!("changing the database: {e}"))?;
             let before = server.statements().await?;
-            changes += 1;
-            change_statements += before.saturating_sub(before_change);
-            let resp: Value = http
-                .post(&url)
-                .bearer_auth(&la_token)
-                .json(&json!({ "query": query, "variables": { "la": la, "first": first } }))
-                .send()
-                .await?
-                .json()
-                .await?;
+            let resp = ask(&http, &url, &la_token, (name, query), la, first).await?;
             let after = server.statements().await?;
-            if let Some(errors) = resp.get("errors") {
-                anyhow::bail!("{name} with first {first} failed: {errors}");
-            }
             let rows = resp["data"][field]["edges"].as_array().map_or(0, Vec::len);
             runs.push((first, rows, after.saturating_sub(before)));
         }
         out.push(ShapeCheck { query: name, runs });
     }
-    Ok((out, change_statements as f64 / changes.max(1) as f64))
+    Ok(out)
 }
 
 /// What the writers' submissions left in the database.
