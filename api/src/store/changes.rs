@@ -138,8 +138,9 @@ impl Markers {
         other.counters.iter().all(|(d, n)| self.get(d) >= *n)
     }
 
-    /// The label [`crate::store::version`] reads for these markers (the sum of the
-    /// counters), or [`crate::store::staff_version`] for the staff counter alone.
+    /// The markers as the caches stamp results with them ([`crate::store::version`],
+    /// [`crate::store::staff_version`]): the sum of the counters, or the staff counter
+    /// alone.
     pub fn label(&self) -> String {
         if self.staff_only {
             format!("staff:{}", self.get(STAFF))

@@ -53,28 +53,11 @@ impl<T> Paged<T> {
 /// nothing outside this database, so other databases on the same PostgreSQL server do
 /// not disturb it.
 pub async fn version<C: sea_orm::ConnectionTrait>(db: &C) -> crate::error::ApiResult<String> {
-    marker(db, "all", "SUM(n)", "").await
+    Ok(changes::markers(db).await?.label())
 }
 
 /// The staff change marker: moves with every committed change except termly report
 /// submissions (see `db::WriteTxn::commit`), in commit order like [`version`].
 pub async fn staff_version<C: sea_orm::ConnectionTrait>(db: &C) -> crate::error::ApiResult<String> {
-    marker(db, "staff", "MAX(n)", " WHERE domain = 'staff'").await
-}
-
-/// Reads `aggregate` over the `change_marker` rows `filter` selects, as `{name}:{value}`.
-async fn marker<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    name: &str,
-    aggregate: &str,
-    filter: &str,
-) -> crate::error::ApiResult<String> {
-    use sea_orm::Statement;
-    let sql =
-        format!("SELECT CAST(COALESCE({aggregate}, 0) AS TEXT) AS v FROM change_marker{filter}");
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?
-        .ok_or_else(|| crate::error::ApiError::internal("no change marker"))?;
-    Ok(format!("{name}:{}", row.try_get::<String>("", "v")?))
+    Ok(changes::markers(db).await?.staff().label())
 }
