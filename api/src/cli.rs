@@ -44,6 +44,9 @@ pub enum Command {
     },
     /// Load the demo data set (into any database; idempotent).
     SeedDemo,
+    /// Rebuild every derived fact (each appointment's duty facts) from the base tables, and
+    /// make every cached answer be computed afresh; for a database changed by hand in SQL.
+    Recompute,
     /// Print an HS256 token signed with the configured (or demo) secret.
     Token {
         /// The token's subject.
@@ -162,6 +165,20 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = migrated(&config).await?;
             demo::seed(&db).await?;
             println!("demo data loaded");
+            Ok(())
+        }
+        Command::Recompute => {
+            let db = migrated(&config).await?;
+            let started = std::time::Instant::now();
+            let n = crate::service::schools::recompute(&db, |done, total| {
+                tracing::debug!(done, total, "recomputing duty facts");
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("recompute failed: {e:?}"))?;
+            println!(
+                "duty facts rebuilt for {n} appointments in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Serve => serve(config).await,

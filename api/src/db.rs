@@ -11,9 +11,8 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::domain::terms::AcademicTerm;
 use crate::error::ApiResult;
-use crate::store::changes::Change;
+use crate::freshness::Touched;
 
 /// Counts every SQL statement the pool runs; read by `/metrics` and by the tests that prove
 /// a request's statement count is bounded by its shape.
@@ -38,8 +37,8 @@ pub struct Db {
     write_gate: Option<Arc<Mutex<()>>>,
     /// Statements run through this pool.
     pub statements: Arc<StatementCounter>,
-    /// Computed read results, validated against the change marker.
-    pub cache: Arc<crate::cache::ResultCache>,
+    /// Computed read results, validated against the change counters.
+    pub cache: Arc<crate::freshness::ResultCache>,
 }
 
 /// Held for the length of a write transaction.
@@ -57,50 +56,13 @@ impl WriteTxn<'_> {
         &self.txn
     }
 
-    /// Commits a change to reference data, or one not described more narrowly: every
-    /// cached result is recomputed in full after it.
-    pub async fn commit(self) -> ApiResult<()> {
-        self.commit_change(Change::Anything, None).await
-    }
-
-    /// Commits a change to one person's SENCO data (the person, their appointments,
-    /// qualifications or prior service): cached deadlines are redone for that person only.
-    pub async fn commit_person(self, person_id: i64) -> ApiResult<()> {
-        self.commit_change(Change::Person(person_id), None).await
-    }
-
-    /// Commits a change to clusters only, which cached deadlines and summaries do not read.
-    pub async fn commit_clusters(self) -> ApiResult<()> {
-        self.commit_change(Change::Clusters, None).await
-    }
-
-    /// Commits a termly report submission for `school_urn`: `stored` is the term and
-    /// version stored, `None` for a replay that stored nothing. It moves one of the report
-    /// counters, chosen by the school, and leaves the staff counter alone.
-    pub async fn commit_report(
-        self,
-        school_urn: i32,
-        stored: Option<(AcademicTerm, i32)>,
-    ) -> ApiResult<()> {
-        let change = match stored {
-            Some((term, version)) => Change::Report {
-                school_urn,
-                term,
-                version,
-            },
-            None => Change::Nothing,
-        };
-        self.commit_change(change, Some(school_urn)).await
-    }
-
-    /// Moves the change's counter and logs the change as the transaction's last
-    /// statements, then commits: the counter row stays locked until the commit, so counters
-    /// move, and log rows appear, in commit order (see `store::changes`).
-    async fn commit_change(self, change: Change, school_urn: Option<i32>) -> ApiResult<()> {
-        let domain = change.domain(school_urn);
-        self.txn
-            .execute_unprepared(&change.commit_sql(&domain))
-            .await?;
+    /// Moves the change counter of what the write `touched` as the transaction's last
+    /// statement, then commits (see [`crate::freshness`]). Only the service layer, which
+    /// knows what each use case writes, says what was touched.
+    pub async fn commit(self, touched: Touched) -> ApiResult<()> {
+        if let Some(sql) = touched.commit_sql() {
+            self.txn.execute_unprepared(&sql).await?;
+        }
         Ok(self.txn.commit().await?)
     }
 }
@@ -174,6 +136,19 @@ impl Db {
                 .await?;
         }
         Migrator::up(&txn, None).await?;
+        // Derived facts written by an older version of the rules (or by none, on a database
+        // migrated from before they were kept) are rebuilt once, under the same lock.
+        if !crate::store::duty::is_current(&txn)
+            .await
+            .map_err(|e| DbErr::Custom(format!("reading the derived facts' version: {e:?}")))?
+        {
+            crate::store::duty::recompute_all(&txn, |_, _| {})
+                .await
+                .map_err(|e| DbErr::Custom(format!("rebuilding the derived facts: {e:?}")))?;
+            if let Some(sql) = Touched::Staff.commit_sql() {
+                txn.execute_unprepared(&sql).await?;
+            }
+        }
         txn.commit().await
     }
 

@@ -126,7 +126,7 @@ async fn seed_trust(db: &Db) -> ApiResult<()> {
             }
         }
     }
-    w.commit().await
+    w.commit(crate::freshness::Touched::Staff).await
 }
 
 /// A school the demo school token can write: the first state primary in Camden.

@@ -288,7 +288,10 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
     // means no caching; execution then reports the database's state itself.
     let cache_key = (!writes).then(|| response_key(&headers, &request));
     let version = match &cache_key {
-        Some(_) => crate::store::version(&state.db.conn).await.ok(),
+        Some(_) => crate::freshness::Counters::read(&state.db.conn)
+            .await
+            .ok()
+            .map(|c| c.stamp(crate::freshness::Depends::Everything)),
         None => None,
     };
     let hit = |state: &AppState| match (&cache_key, &version) {
@@ -316,7 +319,6 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         db: state.db.clone(),
         principal: Arc::new(principal),
         config: state.config.clone(),
-        version: version.clone(),
     };
     let request = ctx.attach(request, writes);
     let mut response = match tokio::time::timeout(limit, state.schema.execute(request)).await {

@@ -21,16 +21,17 @@ use tokio::sync::Semaphore;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub mod auth;
-pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod freshness;
 pub mod graphql;
 pub mod http;
 pub mod import;
+pub mod service;
 pub mod store;
 
 use crate::auth::Verifier;
@@ -55,7 +56,7 @@ pub struct AppState {
     /// Prometheus rendering.
     pub metrics: PrometheusHandle,
     /// Whole responses to repeated queries.
-    pub responses: Arc<cache::ResponseCache>,
+    pub responses: Arc<freshness::ResponseCache>,
 }
 
 impl AppState {

@@ -169,8 +169,13 @@ pub async fn build(
     insert_all(conn, std::mem::take(&mut g.clusters)).await?;
     insert_all(conn, std::mem::take(&mut g.members)).await?;
     insert_all(conn, reports).await?;
+    // The rows went in directly, so the facts the product keeps on write are derived here,
+    // by the same path as `senco-oversight recompute`.
+    api::service::schools::recompute(db, |_, _| {})
+        .await
+        .map_err(|e| anyhow::anyhow!("deriving the duty facts: {e:?}"))?;
     crate::log(format!(
-        "  rows written by {:.1} s",
+        "  rows written and duty facts derived by {:.1} s",
         started.elapsed().as_secs_f64()
     ));
     if db.backend() == DbBackend::Postgres {

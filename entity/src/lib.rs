@@ -2,9 +2,11 @@
 //!
 //! Entities are storage rows only; GraphQL output types live in `api::graphql`.
 
+pub mod appointment_duty;
 pub mod audit_event;
 pub mod cluster;
 pub mod cluster_member;
+pub mod facts_version;
 pub mod local_authority;
 pub mod person;
 pub mod prior_senco_service;

@@ -19,6 +19,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_one = "super::appointment_duty::Entity")]
+    AppointmentDuty,
+}
+
+impl Related<super::appointment_duty::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AppointmentDuty.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

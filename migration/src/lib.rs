@@ -11,6 +11,7 @@ mod m0004_clusters_and_audit;
 mod m0005_change_marker;
 mod m0006_report_totals_index;
 mod m0007_change_log;
+mod m0008_appointment_duty;
 
 /// The ordered list of migrations the binary applies.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_change_marker::Migration),
             Box::new(m0006_report_totals_index::Migration),
             Box::new(m0007_change_log::Migration),
+            Box::new(m0008_appointment_duty::Migration),
         ]
     }
 }

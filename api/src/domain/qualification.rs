@@ -8,8 +8,10 @@
 //! National Award (NASENCO) for courses begun before 1 September 2024 and completed before
 //! 1 September 2027, the NPQ for SENCOs for courses begun on or after 1 September 2024.
 //!
-//! [`evaluate`] applies SPEC 4.4 rules 1, 2, 3, 4 and 6 in that order; rule 5 is
-//! [`counts_toward_duty`]; rule 7's "current on `t`" test is [`is_current_on`].
+//! [`duty_facts`] applies SPEC 4.4 rules 1 to 5, which do not depend on the date asked about
+//! (the product stores them on write); [`status_on`] applies rule 6 for a day from those
+//! facts; [`evaluate`] is the two together. Rule 5 is [`counts_toward_duty`]; rule 7's
+//! "current on `t`" test is [`is_current_on`].
 
 use chrono::{Datelike, NaiveDate};
 
@@ -268,6 +270,71 @@ pub struct DutyInput<'a> {
     pub qualifications: &'a [QualificationRecord],
 }
 
+/// What the duty says of one appointment whatever the date asked about (SPEC 4.4 rules 1
+/// to 5): kept on write next to the appointment, so that reads need not walk the person's
+/// history again. [`status_on`] turns it into a [`DutyOutcome`] for a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DutyFacts {
+    /// `Some` exactly when the duty does not apply.
+    pub exemption_reason: Option<ExemptionReason>,
+    /// The third anniversary of the appointment; `None` when exempt.
+    pub deadline: Option<NaiveDate>,
+    /// See [`DutyOutcome::prior_service_days`].
+    pub prior_service_days: i64,
+    /// The person's earliest counting award: when it was completed and its id (the lowest
+    /// id among those completed that day).
+    pub earliest_award: Option<(NaiveDate, i64)>,
+}
+
+impl DutyFacts {
+    /// Whether the duty applies.
+    pub fn duty_applies(&self) -> bool {
+        self.exemption_reason.is_none()
+    }
+}
+
+/// The earliest counting award among `qualifications` (rule 5): the one a person holds on
+/// any day from its completion on.
+pub fn earliest_award(qualifications: &[QualificationRecord]) -> Option<(NaiveDate, i64)> {
+    qualifications
+        .iter()
+        .filter_map(|q| match q.completed_on {
+            Some(done) if counts_toward_duty(q.kind, q.started_on, Some(done)) => {
+                Some((done, q.id))
+            }
+            _ => None,
+        })
+        .min()
+}
+
+/// Applies SPEC 4.4 rules 1 to 5, which do not depend on the date asked about.
+pub fn duty_facts(input: &DutyInput<'_>) -> DutyFacts {
+    let prior_days = prior_service_days(input.appointment_start, input.other_service);
+    let exemption = if !input.school_is_relevant {
+        // Rule 1: reg 49 speaks only of relevant schools.
+        Some(ExemptionReason::NotARelevantSchool)
+    } else if input.appointment_start <= DUTY_APPLIES_AFTER {
+        // Rule 2: "becomes the SENCO ... after 1st September 2009".
+        Some(ExemptionReason::AppointedBeforeSeptember2009)
+    } else if prior_days > PRIOR_SERVICE_LIMIT_DAYS {
+        // Rule 3: "has not previously been the SENCO ... for a total period of more than
+        // twelve months".
+        Some(ExemptionReason::PriorServiceOver12Months)
+    } else {
+        None
+    };
+    DutyFacts {
+        exemption_reason: exemption,
+        // Rule 4: the qualification must be held "at any time after the third anniversary",
+        // so the anniversary itself is still within time.
+        deadline: exemption
+            .is_none()
+            .then(|| third_anniversary(input.appointment_start)),
+        prior_service_days: prior_days,
+        earliest_award: earliest_award(input.qualifications),
+    }
+}
+
 /// The duty as it stands for one appointment on one day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DutyOutcome {
@@ -288,58 +355,34 @@ pub struct DutyOutcome {
     pub prior_service_days: i64,
 }
 
-/// Applies SPEC 4.4 rules 1, 2, 3, 4 and 6, in that order, as of `as_of`.
-pub fn evaluate(input: &DutyInput<'_>, as_of: NaiveDate) -> DutyOutcome {
-    let prior_days = prior_service_days(input.appointment_start, input.other_service);
-    let qualifying_award = input
-        .qualifications
-        .iter()
-        .filter_map(|q| match q.completed_on {
-            Some(done) if done <= as_of && counts_toward_duty(q.kind, q.started_on, Some(done)) => {
-                Some((done, q.id))
-            }
-            _ => None,
-        })
-        .min()
+/// Rule 6 on `as_of`, from the stored facts and the person's courses (which decide
+/// `IN_TRAINING`, the one part that needs them).
+pub fn status_on(
+    facts: &DutyFacts,
+    qualifications: &[QualificationRecord],
+    as_of: NaiveDate,
+) -> DutyOutcome {
+    // The earliest counting award is held from its completion on; before then none is.
+    let qualifying_award = facts
+        .earliest_award
+        .filter(|(done, _)| *done <= as_of)
         .map(|(_, id)| id);
-
-    let exemption = if !input.school_is_relevant {
-        // Rule 1: reg 49 speaks only of relevant schools.
-        Some(ExemptionReason::NotARelevantSchool)
-    } else if input.appointment_start <= DUTY_APPLIES_AFTER {
-        // Rule 2: "becomes the SENCO ... after 1st September 2009".
-        Some(ExemptionReason::AppointedBeforeSeptember2009)
-    } else if prior_days > PRIOR_SERVICE_LIMIT_DAYS {
-        // Rule 3: "has not previously been the SENCO ... for a total period of more than
-        // twelve months".
-        Some(ExemptionReason::PriorServiceOver12Months)
-    } else {
-        None
-    };
-    if let Some(reason) = exemption {
+    let Some(deadline) = facts.deadline.filter(|_| facts.duty_applies()) else {
         return DutyOutcome {
             duty_applies: false,
-            exemption_reason: Some(reason),
+            exemption_reason: facts.exemption_reason,
             deadline: None,
             status: QualificationStatus::Exempt,
             days_remaining: None,
             qualifying_award,
-            prior_service_days: prior_days,
+            prior_service_days: facts.prior_service_days,
         };
-    }
-
-    // Rule 4: the qualification must be held "at any time after the third anniversary", so
-    // the anniversary itself is still within time.
-    let deadline = third_anniversary(input.appointment_start);
+    };
     let status = if qualifying_award.is_some() {
         QualificationStatus::Qualified
     } else if as_of > deadline {
         QualificationStatus::Overdue
-    } else if input
-        .qualifications
-        .iter()
-        .any(|q| could_still_count(q, as_of))
-    {
+    } else if qualifications.iter().any(|q| could_still_count(q, as_of)) {
         QualificationStatus::InTraining
     } else {
         QualificationStatus::NotStarted
@@ -351,8 +394,13 @@ pub fn evaluate(input: &DutyInput<'_>, as_of: NaiveDate) -> DutyOutcome {
         status,
         days_remaining: Some((deadline - as_of).num_days()),
         qualifying_award,
-        prior_service_days: prior_days,
+        prior_service_days: facts.prior_service_days,
     }
+}
+
+/// Applies SPEC 4.4 rules 1 to 6 as of `as_of`: [`duty_facts`], then [`status_on`].
+pub fn evaluate(input: &DutyInput<'_>, as_of: NaiveDate) -> DutyOutcome {
+    status_on(&duty_facts(input), input.qualifications, as_of)
 }
 
 #[cfg(test)]

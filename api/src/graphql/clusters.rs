@@ -12,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::schools::{School, SchoolFilter, parse_id};
 use crate::graphql::sencos::Person;
 use crate::graphql::{Date, DateTime, connection, connection_type, loaders, page, rc, today};
+use crate::service;
 use crate::store::{self, audit, clusters, compliance, scope};
 
 /// How serious a compliance issue is, by where the duty comes from.
@@ -519,10 +520,9 @@ impl ClustersMutation {
             last_reviewed_on: input.last_reviewed_on.map(|d| d.0),
             review_interval_months: input.review_interval_months.unwrap_or(12),
         };
-        let w = rc.db.begin_write().await?;
-        let out = clusters::create(w.txn(), &rc.principal, new, today()).await?;
-        w.commit_clusters().await?;
-        Ok(Cluster(out))
+        Ok(Cluster(
+            service::clusters::create(&rc.db, &rc.principal, new, today()).await?,
+        ))
     }
 
     /// Changes a cluster's details or members.
@@ -547,10 +547,9 @@ impl ClustersMutation {
             review_interval_months: input.review_interval_months,
             ended_on: maybe(input.ended_on),
         };
-        let w = rc.db.begin_write().await?;
-        let out = clusters::update(w.txn(), &rc.principal, id, patch, today()).await?;
-        w.commit_clusters().await?;
-        Ok(Cluster(out))
+        Ok(Cluster(
+            service::clusters::update(&rc.db, &rc.principal, id, patch, today()).await?,
+        ))
     }
 
     /// Records that the arrangement was reviewed.
@@ -562,10 +561,15 @@ impl ClustersMutation {
         let rc = rc(ctx)?;
         scope::require_authenticated(&rc.principal)?;
         let id = parse_id(&input.cluster_id, "input.clusterId")?;
-        let w = rc.db.begin_write().await?;
-        let out = clusters::record_review(w.txn(), &rc.principal, id, input.reviewed_on.0, today())
-            .await?;
-        w.commit_clusters().await?;
-        Ok(Cluster(out))
+        Ok(Cluster(
+            service::clusters::record_review(
+                &rc.db,
+                &rc.principal,
+                id,
+                input.reviewed_on.0,
+                today(),
+            )
+            .await?,
+        ))
     }
 }

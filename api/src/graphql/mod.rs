@@ -1,6 +1,6 @@
 //! The GraphQL schema: scalars, paging, per-request context, and the root types merged from
-//! one module per domain. Resolvers stay thin: they validate input, call `store`, and wrap
-//! rows in output types.
+//! one module per domain. Resolvers stay thin: they parse input, call one `service`
+//! function (or a DataLoader for nested fields), and wrap the result in output types.
 
 use std::sync::Arc;
 
@@ -11,14 +11,12 @@ use async_graphql::{
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDate, Utc};
-use sea_orm::{DatabaseTransaction, DbBackend, IsolationLevel, TransactionTrait};
 
 use crate::auth::Principal;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::money;
 use crate::error::{ApiError, ApiResult};
-use crate::store::changes::{self, Change, Markers, Refreshed};
 use crate::store::{Page, Paged};
 
 pub mod clusters;
@@ -77,9 +75,6 @@ pub struct RequestContext {
     pub principal: Arc<Principal>,
     /// Configuration (thresholds and the like).
     pub config: Arc<Config>,
-    /// The database's change marker as read at the start of this request (queries only),
-    /// so that results cached under it need not read it again.
-    pub version: Option<String>,
 }
 
 impl RequestContext {
@@ -101,149 +96,6 @@ pub fn rc<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a RequestContext> {
 pub fn loaders<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a loaders::Loaders> {
     ctx.data::<loaders::Loaders>()
         .map_err(|_| ApiError::internal("loaders missing"))
-}
-
-/// What a cached result is computed from, which decides the change marker it is checked
-/// against.
-#[derive(Debug, Clone, Copy)]
-pub enum Depends {
-    /// People, appointments, qualifications, prior service and reference data only.
-    Staff,
-    /// Anything, termly reports included.
-    Everything,
-}
-
-/// A cached result and the change markers it was computed under.
-struct Versioned<T> {
-    markers: Markers,
-    value: Arc<T>,
-}
-
-/// What [`cached`] found.
-pub enum Cached<T> {
-    /// A result computed under the database's current markers.
-    Fresh(Arc<T>),
-    /// None: compute one with the [`Refresh`] and hand it back to [`Refresh::finish`].
-    Stale(Refresh<T>),
-}
-
-/// A cached result to compute or bring up to date, inside a read transaction that sees the
-/// database exactly as of [`Refresh::markers`] (a repeatable-read snapshot on PostgreSQL;
-/// SQLite's read transactions always are), while other requests for the same result wait.
-pub struct Refresh<T> {
-    key: String,
-    txn: DatabaseTransaction,
-    /// The markers the snapshot is at.
-    pub markers: Markers,
-    /// The previous result and every change committed since it was computed, when the
-    /// change log still holds them all; `None` means compute in full.
-    pub previous: Option<(Arc<T>, Vec<Change>)>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl<T: Send + Sync + 'static> Refresh<T> {
-    /// The snapshot to read in.
-    pub fn txn(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
-
-    /// Keeps the previous result brought up to date when `refreshed` did so and returns it;
-    /// otherwise hands the refresh back for a computation in full.
-    pub async fn settle(self, db: &Db, refreshed: Refreshed<T>) -> ApiResult<Result<Arc<T>, Self>> {
-        let value = match refreshed {
-            Refreshed::Unchanged => match &self.previous {
-                Some((old, _)) => old.clone(),
-                None => return Ok(Err(self)),
-            },
-            Refreshed::Updated(v) => Arc::new(v),
-            Refreshed::Recompute => return Ok(Err(self)),
-        };
-        Ok(Ok(self.finish(db, value).await?))
-    }
-
-    /// Ends the read transaction and keeps `value` under the snapshot's markers.
-    pub async fn finish(self, db: &Db, value: Arc<T>) -> ApiResult<Arc<T>> {
-        self.txn.commit().await?;
-        let label = self.markers.label();
-        db.cache.put(
-            self.key,
-            label,
-            Arc::new(Versioned {
-                markers: self.markers,
-                value: value.clone(),
-            }),
-        );
-        Ok(value)
-    }
-}
-
-/// Most changes a cached result is brought up to date through; beyond this it is
-/// recomputed in full.
-const MAX_CHANGES_APPLIED: i64 = 256;
-
-/// Looks up a read result kept under `what` (which must, with the caller's reach,
-/// determine the answer). When it was computed under the database's current change marker
-/// it is [`Cached::Fresh`]; otherwise the caller computes it, or brings the previous result
-/// up to date with the changes since, through the returned [`Refresh`]. Requests that miss
-/// together wait for one computation rather than each running it.
-pub async fn cached<T: Send + Sync + 'static>(
-    rc: &RequestContext,
-    depends_on: Depends,
-    what: String,
-) -> ApiResult<Cached<T>> {
-    let p = &rc.principal;
-    let key = format!("{what}|admin={}|read={:?}", p.admin, p.read);
-    let version = match depends_on {
-        Depends::Staff => crate::store::staff_version(&rc.db.conn).await?,
-        Depends::Everything => match &rc.version {
-            Some(v) => v.clone(),
-            None => crate::store::version(&rc.db.conn).await?,
-        },
-    };
-    let cache = &rc.db.cache;
-    if let Some(hit) = cache.get::<Versioned<T>>(&key, &version) {
-        metrics::counter!("senco_cache_hits_total").increment(1);
-        return Ok(Cached::Fresh(hit.value.clone()));
-    }
-    let turn = cache.flights.flight(&key).lock_owned().await;
-    if let Some(hit) = cache.get::<Versioned<T>>(&key, &version) {
-        metrics::counter!("senco_cache_hits_total").increment(1);
-        return Ok(Cached::Fresh(hit.value.clone()));
-    }
-    let isolation =
-        (rc.db.backend() == DbBackend::Postgres).then_some(IsolationLevel::RepeatableRead);
-    let txn = rc.db.conn.begin_with_config(isolation, None).await?;
-    let all = changes::markers(&txn).await?;
-    let markers = match depends_on {
-        Depends::Staff => all.staff(),
-        Depends::Everything => all,
-    };
-    let previous = match cache.get_any::<Versioned<T>>(&key) {
-        // Computed by a request that read the database after this one did.
-        Some(prev) if prev.markers.covers(&markers) => {
-            txn.commit().await?;
-            metrics::counter!("senco_cache_hits_total").increment(1);
-            return Ok(Cached::Fresh(prev.value.clone()));
-        }
-        Some(prev) if markers.covers(&prev.markers) => {
-            changes::between(&txn, &prev.markers, &markers, MAX_CHANGES_APPLIED)
-                .await?
-                .map(|c| (prev.value.clone(), c))
-        }
-        _ => None,
-    };
-    metrics::counter!(
-        "senco_cache_misses_total",
-        "refresh" => if previous.is_some() { "update" } else { "full" }
-    )
-    .increment(1);
-    Ok(Cached::Stale(Refresh {
-        key,
-        txn,
-        markers,
-        previous,
-        _turn: turn,
-    }))
 }
 
 /// Today in Europe/London, the default `asOf` (SPEC section 5).

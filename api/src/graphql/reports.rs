@@ -1,7 +1,5 @@
 //! Termly SENCO reports over GraphQL: submission, reading, history and summaries (SPEC 4.5).
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::Datelike;
 use entity::termly_report;
@@ -11,8 +9,8 @@ use crate::domain::terms::AcademicTerm;
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::schools::{School, SchoolFilter};
-use crate::graphql::{Cached, Date, DateTime, Money, loaders, rc, today};
-use crate::store::changes::Refreshed;
+use crate::graphql::{Date, DateTime, Money, loaders, rc, today};
+use crate::service;
 use crate::store::{reports, scope};
 
 /// A school term.
@@ -485,32 +483,7 @@ impl ReportsQuery {
         let year = self::academic_year(academic_year, "academicYear")?;
         let filter = filter.unwrap_or_default().into_query("filter")?;
         let t = AcademicTerm::new(year, term.into());
-        filter.check_covered(&rc.principal)?;
-        let p = &rc.principal;
-        let summary = match crate::graphql::cached::<reports::Summary>(
-            rc,
-            crate::graphql::Depends::Everything,
-            format!("summary|{t:?}|{filter:?}"),
-        )
-        .await?
-        {
-            Cached::Fresh(s) => s,
-            Cached::Stale(r) => {
-                let refreshed = match &r.previous {
-                    Some((old, changes)) => {
-                        reports::refresh_summary(r.txn(), p, t, &filter, old, changes).await?
-                    }
-                    None => Refreshed::Recompute,
-                };
-                match r.settle(&rc.db, refreshed).await? {
-                    Ok(s) => s,
-                    Err(r) => {
-                        let s = reports::summary(r.txn(), p, t, &filter).await?;
-                        r.finish(&rc.db, Arc::new(s)).await?
-                    }
-                }
-            }
-        };
+        let summary = service::reports::summary(&rc.db, &rc.principal, t, filter).await?;
         Ok(TermlySummary((*summary).clone()))
     }
 }
@@ -532,10 +505,8 @@ impl ReportsMutation {
         let rc = rc(ctx)?;
         scope::require_authenticated(&rc.principal)?;
         let submission = validate(input)?;
-        let w = rc.db.begin_write().await?;
-        let (out, stored) = reports::submit(w.txn(), &rc.principal, submission).await?;
-        let change = stored.then(|| (reports::term_of(&out), out.version));
-        w.commit_report(out.school_urn, change).await?;
-        Ok(TermlyReport(out))
+        Ok(TermlyReport(
+            service::reports::submit(&rc.db, &rc.principal, submission).await?,
+        ))
     }
 }

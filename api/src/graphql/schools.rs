@@ -6,6 +6,7 @@ use entity::{local_authority, school, school_census, trust};
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::{Date, connection, connection_type, loaders, page, rc};
+use crate::service;
 use crate::store::{self, schools::SchoolQuery};
 
 /// The phase of education a school provides (GIAS `PhaseOfEducation`).
@@ -486,9 +487,8 @@ impl SchoolsMutation {
         store::scope::require_admin(&rc.principal)?;
         validation::la_code(input.code).map_err(field_err("input.code"))?;
         let name = validation::trimmed_name(&input.name, 200).map_err(field_err("input.name"))?;
-        let w = rc.db.begin_write().await?;
-        let out = store::schools::upsert_local_authority(
-            w.txn(),
+        let out = service::schools::upsert_local_authority(
+            &rc.db,
             &rc.principal,
             local_authority::Model {
                 code: input.code,
@@ -496,7 +496,6 @@ impl SchoolsMutation {
             },
         )
         .await?;
-        w.commit().await?;
         Ok(out.into())
     }
 
@@ -512,9 +511,8 @@ impl SchoolsMutation {
             return Err(ApiError::bad_input("input.uid", "must be a positive number").into());
         }
         let name = validation::trimmed_name(&input.name, 200).map_err(field_err("input.name"))?;
-        let w = rc.db.begin_write().await?;
-        let out = store::schools::upsert_trust(
-            w.txn(),
+        let out = service::schools::upsert_trust(
+            &rc.db,
             &rc.principal,
             trust::Model {
                 uid: input.uid,
@@ -522,7 +520,6 @@ impl SchoolsMutation {
             },
         )
         .await?;
-        w.commit().await?;
         Ok(out.into())
     }
 
@@ -554,9 +551,8 @@ impl SchoolsMutation {
         if input.closed_on.is_some_and(|d| d.0 > super::today()) {
             return Err(ApiError::bad_input("input.closedOn", "must not be in the future").into());
         }
-        let w = rc.db.begin_write().await?;
-        let out = store::schools::upsert_school(
-            w.txn(),
+        let out = service::schools::upsert_school(
+            &rc.db,
             &rc.principal,
             school::Model {
                 urn: input.urn,
@@ -572,7 +568,6 @@ impl SchoolsMutation {
             },
         )
         .await?;
-        w.commit().await?;
         Ok(School(out))
     }
 }

@@ -1,8 +1,6 @@
 //! SENCOs over GraphQL: people, appointments, qualifications and the deadlines view
 //! (SPEC 4.2 - 4.4 and 5).
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object};
 use chrono::NaiveDate;
 use entity::{person, prior_senco_service, qualification, senco_appointment};
@@ -12,8 +10,8 @@ use crate::domain::qualification as rules;
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::schools::{School, parse_id};
-use crate::graphql::{Cached, Date, connection, connection_type, loaders, page, rc, today};
-use crate::store::changes::Refreshed;
+use crate::graphql::{Date, connection, connection_type, loaders, page, rc, today};
+use crate::service;
 use crate::store::{self, scope, sencos};
 
 /// A teacher's induction status.
@@ -635,13 +633,6 @@ impl SencosQuery {
             Some((d, urn, id))
         })?;
         let f = filter.unwrap_or_default();
-        // Deadlines "for LA 202" must not quietly mean "the part of LA 202 you can see".
-        store::schools::SchoolQuery {
-            la_code: f.la_code,
-            trust_uid: f.trust_uid,
-            ..Default::default()
-        }
-        .check_covered(&rc.principal)?;
         if let Some(urns) = &f.urns
             && urns.len() > 1000
         {
@@ -652,38 +643,13 @@ impl SencosQuery {
             trust_uid: f.trust_uid,
             urns: f.urns,
             appointment_ids: None,
-            person_ids: None,
             statuses: f.statuses.map(|v| v.into_iter().map(Into::into).collect()),
             on_or_before: f.deadline_on_or_before.map(|d| d.0),
             on_or_after: f.deadline_on_or_after.map(|d| d.0),
             current_only: true,
         };
         let as_of = as_of.map_or_else(today, |d| d.0);
-        let all = match crate::graphql::cached::<Vec<sencos::Deadline>>(
-            rc,
-            crate::graphql::Depends::Staff,
-            format!("deadlines|{q:?}|{as_of}"),
-        )
-        .await?
-        {
-            Cached::Fresh(all) => all,
-            Cached::Stale(r) => {
-                let refreshed = match &r.previous {
-                    Some((old, changes)) => {
-                        sencos::refresh_deadlines(r.txn(), &rc.principal, &q, as_of, old, changes)
-                            .await?
-                    }
-                    None => Refreshed::Recompute,
-                };
-                match r.settle(&rc.db, refreshed).await? {
-                    Ok(all) => all,
-                    Err(r) => {
-                        let all = sencos::deadlines(r.txn(), &rc.principal, &q, as_of).await?;
-                        r.finish(&rc.db, Arc::new(all)).await?
-                    }
-                }
-            }
-        };
+        let all = service::sencos::deadlines(&rc.db, &rc.principal, q, as_of).await?;
         let total = all.len() as u64;
         let rows: Vec<sencos::Deadline> = all
             .iter()
@@ -756,10 +722,9 @@ impl SencosMutation {
                 "input.classTeachingFraction",
             )?,
         };
-        let w = rc.db.begin_write().await?;
-        let out = sencos::appoint(w.txn(), &rc.principal, new).await?;
-        w.commit_person(out.person_id).await?;
-        Ok(SencoAppointment(out))
+        Ok(SencoAppointment(
+            service::sencos::appoint(&rc.db, &rc.principal, new).await?,
+        ))
     }
 
     /// Changes an appointment's details.
@@ -790,10 +755,9 @@ impl SencosMutation {
                     .map_err(bad("input.classTeachingFraction"))
             })?,
         };
-        let w = rc.db.begin_write().await?;
-        let out = sencos::update_appointment(w.txn(), &rc.principal, id, p).await?;
-        w.commit_person(out.person_id).await?;
-        Ok(SencoAppointment(out))
+        Ok(SencoAppointment(
+            service::sencos::update_appointment(&rc.db, &rc.principal, id, p).await?,
+        ))
     }
 
     /// Ends an appointment on its last day in post.
@@ -806,10 +770,9 @@ impl SencosMutation {
         scope::require_authenticated(&rc.principal)?;
         let id = parse_id(&input.appointment_id, "input.appointmentId")?;
         let ended_on = appointment_start(input.ended_on, "input.endedOn")?;
-        let w = rc.db.begin_write().await?;
-        let out = sencos::end_appointment(w.txn(), &rc.principal, id, ended_on).await?;
-        w.commit_person(out.person_id).await?;
-        Ok(SencoAppointment(out))
+        Ok(SencoAppointment(
+            service::sencos::end_appointment(&rc.db, &rc.principal, id, ended_on).await?,
+        ))
     }
 
     /// Changes a person's details.
@@ -833,10 +796,9 @@ impl SencosMutation {
                 .induction_status
                 .map(|i| DomainInduction::from(i).as_str()),
         };
-        let w = rc.db.begin_write().await?;
-        let out = sencos::update_person(w.txn(), &rc.principal, id, p).await?;
-        w.commit_person(out.id).await?;
-        Ok(Person(out))
+        Ok(Person(
+            service::sencos::update_person(&rc.db, &rc.principal, id, p).await?,
+        ))
     }
 
     /// Records SENCO service outside this system.
@@ -856,11 +818,10 @@ impl SencosMutation {
             );
         }
         let description = optional_text(input.description, 1000, "input.description")?;
-        let w = rc.db.begin_write().await?;
-        let out =
-            sencos::add_prior_service(w.txn(), &rc.principal, id, start, end, description).await?;
-        w.commit_person(out.id).await?;
-        Ok(Person(out))
+        Ok(Person(
+            service::sencos::add_prior_service(&rc.db, &rc.principal, id, start, end, description)
+                .await?,
+        ))
     }
 
     /// Records a SENCO qualification or course.
@@ -884,19 +845,16 @@ impl SencosMutation {
         }
         let provider = optional_text(input.provider, 200, "input.provider")?;
         let kind = rules::QualificationKind::from(input.kind).as_str();
-        let w = rc.db.begin_write().await?;
-        let out = sencos::record_qualification(
-            w.txn(),
-            &rc.principal,
-            id,
+        let new = sencos::NewQualification {
+            person_id: id,
             kind,
             provider,
-            start,
-            completed,
-        )
-        .await?;
-        w.commit_person(out.person_id).await?;
-        Ok(Qualification(out))
+            started_on: start,
+            completed_on: completed,
+        };
+        Ok(Qualification(
+            service::sencos::record_qualification(&rc.db, &rc.principal, new).await?,
+        ))
     }
 
     /// Changes a qualification.
@@ -924,9 +882,8 @@ impl SencosMutation {
                 .transpose()?,
             completed_on: patch(input.completed_on, |d| past_date(d, "input.completedOn"))?,
         };
-        let w = rc.db.begin_write().await?;
-        let out = sencos::update_qualification(w.txn(), &rc.principal, id, p).await?;
-        w.commit_person(out.person_id).await?;
-        Ok(Qualification(out))
+        Ok(Qualification(
+            service::sencos::update_qualification(&rc.db, &rc.principal, id, p).await?,
+        ))
     }
 }

@@ -12,8 +12,9 @@ use sea_orm::{
 
 use crate::db::Db;
 use crate::error::ApiResult;
+use crate::freshness::Touched;
 use crate::import::{Rejected, census, gias, la_codes, links};
-use crate::store::audit;
+use crate::store::{audit, duty};
 
 /// Rows per transaction.
 pub const BATCH: usize = 500;
@@ -97,6 +98,8 @@ async fn ensure_las<C: ConnectionTrait>(db: &C, wanted: &BTreeMap<i32, String>) 
 }
 
 /// Inserts new schools and updates changed ones; returns (inserted, updated, unchanged).
+/// A school whose kind changes moves the duty facts of everyone appointed there, which are
+/// kept in the same transaction.
 async fn upsert_schools<C: ConnectionTrait>(
     db: &C,
     rows: Vec<school::Model>,
@@ -111,6 +114,7 @@ async fn upsert_schools<C: ConnectionTrait>(
         .collect();
     let (mut inserted, mut updated, mut unchanged) = (0, 0, 0);
     let mut new = Vec::new();
+    let mut kind_changed = Vec::new();
     for row in rows {
         match existing.get(&row.urn) {
             None => new.push(row.into_active_model()),
@@ -119,6 +123,9 @@ async fn upsert_schools<C: ConnectionTrait>(
                 if &merged == old {
                     unchanged += 1;
                 } else {
+                    if merged.kind != old.kind {
+                        kind_changed.push(old.urn);
+                    }
                     let am = merged.into_active_model().reset_all();
                     am.update(db).await?;
                     updated += 1;
@@ -129,6 +136,10 @@ async fn upsert_schools<C: ConnectionTrait>(
     if !new.is_empty() {
         inserted = new.len() as u64;
         school::Entity::insert_many(new).exec(db).await?;
+    }
+    if !kind_changed.is_empty() {
+        let people = duty::people_at_schools(db, &kind_changed).await?;
+        duty::refresh_people(db, &people).await?;
     }
     Ok((inserted, updated, unchanged))
 }
@@ -230,7 +241,7 @@ pub async fn census_rows(
             .exec(w.txn())
             .await?;
         import_marker(w.txn(), "import-census", batch.len()).await?;
-        w.commit().await?;
+        w.commit(Touched::Staff).await?;
         summary.inserted += i;
         summary.updated += u;
         summary.unchanged += n;
@@ -315,7 +326,7 @@ pub async fn gias_rows(
         })
         .await?;
         import_marker(w.txn(), "import-gias", batch.len()).await?;
-        w.commit().await?;
+        w.commit(Touched::Staff).await?;
         summary.inserted += i;
         summary.updated += u;
         summary.unchanged += n;
@@ -384,7 +395,7 @@ pub async fn link_rows(
             }
         }
         import_marker(w.txn(), "import-gias-links", batch.len()).await?;
-        w.commit().await?;
+        w.commit(Touched::Staff).await?;
         done += batch.len() as u64;
         progress(done, total);
     }
@@ -392,8 +403,8 @@ pub async fn link_rows(
 }
 
 /// Records an import batch in the audit log, in the batch's transaction: the log shows
-/// when reference data changed in bulk, and the change marker (`store::version`) moves so
-/// that cached results computed before the import are not served after it.
+/// when reference data changed in bulk (the batch's commit moves the `staff` counter, so
+/// that cached answers computed before the import are not served after it).
 async fn import_marker<C: ConnectionTrait>(db: &C, operation: &str, rows: usize) -> ApiResult<()> {
     #[derive(serde::Serialize)]
     struct Batch {

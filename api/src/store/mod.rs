@@ -3,9 +3,9 @@
 //! applies row scoping through `scope`, the one enforcement point.
 
 pub mod audit;
-pub mod changes;
 pub mod clusters;
 pub mod compliance;
+pub mod duty;
 pub mod imports;
 pub mod reports;
 pub mod schools;
@@ -43,21 +43,4 @@ impl<T> Paged<T> {
             total,
         }
     }
-}
-
-/// The database's change marker: the sum of the change counters (`change_marker`), one of
-/// which every committed change made through the product moves as its transaction's last
-/// statement (`db::WriteTxn::commit` and `commit_report`). A counter row is locked from
-/// that update until the commit, so its values become visible in commit order: a marker
-/// read before a change committed always differs from one read after. It depends on
-/// nothing outside this database, so other databases on the same PostgreSQL server do
-/// not disturb it.
-pub async fn version<C: sea_orm::ConnectionTrait>(db: &C) -> crate::error::ApiResult<String> {
-    Ok(changes::markers(db).await?.label())
-}
-
-/// The staff change marker: moves with every committed change except termly report
-/// submissions (see `db::WriteTxn::commit`), in commit order like [`version`].
-pub async fn staff_version<C: sea_orm::ConnectionTrait>(db: &C) -> crate::error::ApiResult<String> {
-    Ok(changes::markers(db).await?.staff().label())
 }

@@ -1,14 +1,14 @@
 //! Termly SENCO reports (SPEC 4.5): versioned submission with optimistic concurrency and
 //! idempotent retries, and set-based summaries over the latest version of each report.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::{school, termly_report};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, Set,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -17,7 +17,6 @@ use crate::auth::Principal;
 use crate::domain::terms::AcademicTerm;
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
-use crate::store::changes::{Change, Refreshed};
 use crate::store::schools::{SchoolQuery, require_school};
 use crate::store::scope::{self, WriteAction};
 
@@ -309,24 +308,6 @@ pub struct Totals {
     pub overspent_schools: i64,
 }
 
-impl Totals {
-    /// Adds one report's figures (`sign` 1), or takes them out (`sign` -1), as the
-    /// summary's SQL sums them.
-    fn count(&mut self, r: &termly_report::Model, sign: i64) {
-        let budget =
-            r.budget_e1_pence + r.budget_e2_pence + r.budget_e3_pence + r.budget_additional_pence;
-        self.reports += sign;
-        self.number_on_roll += sign * i64::from(r.number_on_roll);
-        self.pupils_with_send += sign * i64::from(r.pupils_with_send);
-        self.sen_support += sign * i64::from(r.sen_support);
-        self.ehcp += sign * i64::from(r.ehcp);
-        self.ehcp_applications_in_process += sign * i64::from(r.ehcp_applications_in_process);
-        self.budget_total_pence += sign * budget;
-        self.expenditure_pence += sign * r.expenditure_to_date_pence;
-        self.overspent_schools += sign * i64::from(r.expenditure_to_date_pence > budget);
-    }
-}
-
 /// A summary of one term over a scope of schools.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -355,105 +336,6 @@ fn summary_scope(p: &Principal, term: AcademicTerm, filter: &SchoolQuery) -> Api
                 .add(school::Column::ClosedOn.is_null())
                 .add(school::Column::ClosedOn.gte(term.starts_on())),
         ))
-}
-
-/// Brings a summary that [`summary`] computed for the same caller, term and filter up to
-/// date after `changes`, which must be every change between the snapshot it was computed
-/// in and the one `db` reads: for each report amended or first submitted for one of its
-/// three terms at a school in scope, the version it counted comes out of the totals and the
-/// newest goes in (a first submission also leaves the missing list). Report versions are
-/// never changed once stored, so both are read exactly. Changes to school records, which
-/// decide the scope, are [`Change::Anything`] and ask for a recomputation in full.
-pub async fn refresh_summary<C: ConnectionTrait>(
-    db: &C,
-    p: &Principal,
-    term: AcademicTerm,
-    filter: &SchoolQuery,
-    previous: &Summary,
-    changes: &[Change],
-) -> ApiResult<Refreshed<Summary>> {
-    let terms = [term, term.previous(), term.same_term_last_year()];
-    // (school, term) -> (first, last) version stored by the changes.
-    let mut touched: BTreeMap<(i32, AcademicTerm), (i32, i32)> = BTreeMap::new();
-    for c in changes {
-        match *c {
-            Change::Anything => return Ok(Refreshed::Recompute),
-            Change::Report {
-                school_urn,
-                term: t,
-                version,
-            } if terms.contains(&t) => {
-                let e = touched.entry((school_urn, t)).or_insert((version, version));
-                e.0 = Ord::min(e.0, version);
-                e.1 = Ord::max(e.1, version);
-            }
-            _ => {}
-        }
-    }
-    if touched.is_empty() {
-        return Ok(Refreshed::Unchanged);
-    }
-    let urns: BTreeSet<i32> = touched.keys().map(|(u, _)| *u).collect();
-    let in_scope: HashSet<i32> = school::Entity::find()
-        .select_only()
-        .column(school::Column::Urn)
-        .filter(summary_scope(p, term, filter)?)
-        .filter(school::Column::Urn.is_in(urns))
-        .into_tuple::<i32>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    touched.retain(|(u, _), _| in_scope.contains(u));
-    if touched.is_empty() {
-        return Ok(Refreshed::Unchanged);
-    }
-    let mut wanted = Condition::any();
-    for ((urn, t), (first, last)) in &touched {
-        wanted = wanted.add(
-            Condition::all()
-                .add(termly_report::Column::SchoolUrn.eq(*urn))
-                .add(termly_report::Column::AcademicYear.eq(t.academic_year))
-                .add(termly_report::Column::Term.eq(t.term.as_str()))
-                .add(termly_report::Column::Version.is_in([first - 1, *last])),
-        );
-    }
-    let rows: HashMap<(i32, AcademicTerm, i32), termly_report::Model> =
-        termly_report::Entity::find()
-            .filter(wanted)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|r| ((r.school_urn, term_of(&r), r.version), r))
-            .collect();
-    let mut out = previous.clone();
-    for ((urn, t), (first, last)) in touched {
-        let totals = if t == terms[0] {
-            &mut out.totals
-        } else if t == terms[1] {
-            &mut out.previous_term
-        } else {
-            &mut out.same_term_last_year
-        };
-        if first > 1 {
-            let Some(counted) = rows.get(&(urn, t, first - 1)) else {
-                return Ok(Refreshed::Recompute);
-            };
-            totals.count(counted, -1);
-        }
-        let Some(newest) = rows.get(&(urn, t, last)) else {
-            return Ok(Refreshed::Recompute);
-        };
-        totals.count(newest, 1);
-        if first == 1 && t == terms[0] {
-            let before = out.missing.len();
-            out.missing.retain(|s| s.urn != urn);
-            if out.missing.len() + 1 != before {
-                return Ok(Refreshed::Recompute);
-            }
-        }
-    }
-    Ok(Refreshed::Updated(out))
 }
 
 /// The summary of SPEC 4.5 for the schools the caller may read that match `filter` and were

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::{
-    cluster, cluster_member, person, prior_senco_service, qualification, school, senco_appointment,
+    appointment_duty, cluster, cluster_member, person, prior_senco_service, qualification, school,
+    senco_appointment,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
@@ -20,13 +21,11 @@ use serde::Serialize;
 
 use crate::auth::Principal;
 use crate::domain::qualification::{
-    self as rules, DutyInput, DutyOutcome, QualificationKind, QualificationRecord,
-    QualificationStatus, ServicePeriod,
+    self as rules, DutyOutcome, QualificationKind, QualificationRecord, QualificationStatus,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::store::changes::{Change, Refreshed};
 use crate::store::scope::{self, WriteAction};
-use crate::store::{audit, schools::require_school};
+use crate::store::{audit, duty, schools::require_school};
 
 /// A person as given to `appointSenco`.
 #[derive(Debug, Clone)]
@@ -97,6 +96,21 @@ pub struct PersonPatch {
     pub has_qts: Patch<bool>,
     /// New induction status.
     pub induction_status: Patch<&'static str>,
+}
+
+/// A qualification to record, validated field by field.
+#[derive(Debug, Clone)]
+pub struct NewQualification {
+    /// The person.
+    pub person_id: i64,
+    /// NASENCO or NPQ for SENCOs, as stored.
+    pub kind: &'static str,
+    /// The provider.
+    pub provider: Option<String>,
+    /// When the course began.
+    pub started_on: NaiveDate,
+    /// When it was completed.
+    pub completed_on: Option<NaiveDate>,
 }
 
 /// Changes to a qualification.
@@ -530,19 +544,15 @@ pub async fn add_prior_service<C: ConnectionTrait>(
 pub async fn record_qualification<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    person_id: i64,
-    kind: &'static str,
-    provider: Option<String>,
-    started_on: NaiveDate,
-    completed_on: Option<NaiveDate>,
+    q: NewQualification,
 ) -> ApiResult<qualification::Model> {
-    let (_, urns) = writable_person(db, p, person_id, "input.personId").await?;
+    let (_, urns) = writable_person(db, p, q.person_id, "input.personId").await?;
     let row = qualification::ActiveModel {
-        person_id: Set(person_id),
-        kind: Set(kind.to_string()),
-        provider: Set(provider),
-        started_on: Set(started_on),
-        completed_on: Set(completed_on),
+        person_id: Set(q.person_id),
+        kind: Set(q.kind.to_string()),
+        provider: Set(q.provider),
+        started_on: Set(q.started_on),
+        completed_on: Set(q.completed_on),
         ..Default::default()
     }
     .insert(db)
@@ -788,8 +798,6 @@ pub struct DeadlineQuery {
     pub urns: Option<Vec<i32>>,
     /// Appointment ids (for single-appointment evaluation).
     pub appointment_ids: Option<Vec<i64>>,
-    /// Only these people's appointments (to redo a cached list for the people changed).
-    pub person_ids: Option<Vec<i64>>,
     /// Only these statuses.
     pub statuses: Option<Vec<QualificationStatus>>,
     /// Deadline on or before.
@@ -800,10 +808,23 @@ pub struct DeadlineQuery {
     pub current_only: bool,
 }
 
+impl DeadlineQuery {
+    /// `FORBIDDEN` when the query names an LA or trust the caller cannot read in full:
+    /// deadlines "for LA 202" must not quietly mean "the part of LA 202 you can see".
+    pub fn check_covered(&self, p: &Principal) -> ApiResult<()> {
+        crate::store::schools::SchoolQuery {
+            la_code: self.la_code,
+            trust_uid: self.trust_uid,
+            ..Default::default()
+        }
+        .check_covered(p)
+    }
+}
+
 /// Computes deadlines as of `as_of` for the readable appointments the query selects, in
 /// the order of SPEC 4.4(7). A fixed number of set-based queries, whatever the row count:
-/// the appointments, then the people, all their appointments, prior service and
-/// qualifications through sub-queries on the same selection.
+/// the appointments with their stored duty facts, then their people, schools and the
+/// people's courses; the date-dependent part (rule 6) is computed here by the rules.
 pub async fn deadlines<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
@@ -811,46 +832,6 @@ pub async fn deadlines<C: ConnectionTrait>(
     as_of: NaiveDate,
 ) -> ApiResult<Vec<Deadline>> {
     deadlines_within(db, scope::readable_schools(p)?, q, as_of).await
-}
-
-/// Brings deadlines that [`deadlines`] computed for the same caller, query and day up to
-/// date after `changes`: those of the people changed are computed again, the rest kept. A
-/// person's deadlines depend on their own records and on school records, and a change to
-/// school records is [`Change::Anything`], which asks for a recomputation in full.
-pub async fn refresh_deadlines<C: ConnectionTrait>(
-    db: &C,
-    p: &Principal,
-    q: &DeadlineQuery,
-    as_of: NaiveDate,
-    previous: &[Deadline],
-    changes: &[Change],
-) -> ApiResult<Refreshed<Vec<Deadline>>> {
-    let mut people = std::collections::BTreeSet::new();
-    for c in changes {
-        match c {
-            Change::Anything => return Ok(Refreshed::Recompute),
-            Change::Person(id) => {
-                people.insert(*id);
-            }
-            Change::Clusters | Change::Report { .. } | Change::Nothing => {}
-        }
-    }
-    if people.is_empty() {
-        return Ok(Refreshed::Unchanged);
-    }
-    let redo = DeadlineQuery {
-        person_ids: Some(people.iter().copied().collect()),
-        ..q.clone()
-    };
-    let fresh = deadlines(db, p, &redo, as_of).await?;
-    let mut out: Vec<Deadline> = previous
-        .iter()
-        .filter(|d| !people.contains(&d.person.id))
-        .cloned()
-        .chain(fresh)
-        .collect();
-    out.sort_by_key(Deadline::sort_key);
-    Ok(Refreshed::Updated(out))
 }
 
 /// Deadlines for appointments already reached through a readable school (DataLoaders).
@@ -902,7 +883,7 @@ async fn deadlines_within<C: ConnectionTrait>(
         .cond_where(school_cond.clone())
         .to_owned();
     let mut a_cond =
-        Condition::all().add(senco_appointment::Column::SchoolUrn.in_subquery(schools_sel));
+        Condition::all().add(senco_appointment::Column::SchoolUrn.in_subquery(schools_sel.clone()));
     if q.current_only {
         a_cond = a_cond
             .add(senco_appointment::Column::StartedOn.lte(as_of))
@@ -915,14 +896,13 @@ async fn deadlines_within<C: ConnectionTrait>(
     if let Some(ids) = &q.appointment_ids {
         a_cond = a_cond.add(senco_appointment::Column::Id.is_in(ids.iter().copied()));
     }
-    if let Some(ids) = &q.person_ids {
-        a_cond = a_cond.add(senco_appointment::Column::PersonId.is_in(ids.iter().copied()));
-    }
-    let appointments = senco_appointment::Entity::find()
-        .filter(a_cond.clone())
-        .all(db)
-        .await?;
-    if appointments.is_empty() {
+    let rows: Vec<(senco_appointment::Model, Option<appointment_duty::Model>)> =
+        senco_appointment::Entity::find()
+            .filter(a_cond.clone())
+            .find_also_related(appointment_duty::Entity)
+            .all(db)
+            .await?;
+    if rows.is_empty() {
         return Ok(Vec::new());
     }
     let persons_sel: SelectStatement = Query::select()
@@ -930,14 +910,16 @@ async fn deadlines_within<C: ConnectionTrait>(
         .from(senco_appointment::Entity)
         .cond_where(a_cond)
         .to_owned();
-    // The people are known from the rows just read: naming them is far cheaper than running
-    // the selection again as a sub-query in each statement below (on PostgreSQL each re-run
-    // scanned the appointments). A national selection falls back to the sub-query, which
-    // keeps the statement within the databases' limits on bound parameters.
+    // The people and schools are known from the rows just read: naming them is far cheaper
+    // than running the selection again as a sub-query (on PostgreSQL each re-run scanned
+    // the appointments). A national selection falls back to sub-queries, which keeps the
+    // statements within the databases' limits on bound parameters.
     let person_ids: std::collections::BTreeSet<i64> =
-        appointments.iter().map(|a| a.person_id).collect();
+        rows.iter().map(|(a, _)| a.person_id).collect();
+    let urns: std::collections::BTreeSet<i32> = rows.iter().map(|(a, _)| a.school_urn).collect();
+    let named = person_ids.len() <= 5_000 && urns.len() <= 5_000;
     let of_people = |col: sea_orm::sea_query::SimpleExpr| -> sea_orm::sea_query::SimpleExpr {
-        if person_ids.len() <= 5_000 {
+        if named {
             col.is_in(person_ids.iter().copied())
         } else {
             col.in_subquery(persons_sel.clone())
@@ -950,41 +932,19 @@ async fn deadlines_within<C: ConnectionTrait>(
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
-    // Every appointment of these people, with whether its school is relevant: prior service
-    // counts appointments at relevant schools the caller may not see, but only the computed
-    // figure is ever shown.
-    let all_appts: Vec<senco_appointment::Model> = senco_appointment::Entity::find()
-        .filter(of_people(Expr::col((
-            senco_appointment::Entity,
-            senco_appointment::Column::PersonId,
-        ))))
-        .all(db)
-        .await?;
     let schools: HashMap<i32, school::Model> = school::Entity::find()
-        .filter(
-            school::Column::Urn.in_subquery(
-                Query::select()
-                    .column(senco_appointment::Column::SchoolUrn)
-                    .from(senco_appointment::Entity)
-                    .and_where(of_people(Expr::col((
-                        senco_appointment::Entity,
-                        senco_appointment::Column::PersonId,
-                    ))))
-                    .to_owned(),
-            ),
-        )
+        .filter(if named {
+            school::Column::Urn.is_in(urns.iter().copied())
+        } else {
+            school::Column::Urn.in_subquery(schools_sel)
+        })
         .all(db)
         .await?
         .into_iter()
         .map(|s| (s.urn, s))
         .collect();
-    let prior: Vec<prior_senco_service::Model> = prior_senco_service::Entity::find()
-        .filter(of_people(Expr::col((
-            prior_senco_service::Entity,
-            prior_senco_service::Column::PersonId,
-        ))))
-        .all(db)
-        .await?;
+    // The courses decide `IN_TRAINING` and name the award; everything else the rules need
+    // is in the stored duty facts.
     let quals: Vec<qualification::Model> = qualification::Entity::find()
         .filter(of_people(Expr::col((
             qualification::Entity,
@@ -993,70 +953,29 @@ async fn deadlines_within<C: ConnectionTrait>(
         .order_by_asc(qualification::Column::Id)
         .all(db)
         .await?;
-    let mut service: HashMap<i64, Vec<(i64, ServicePeriod)>> = HashMap::new();
-    for a in &all_appts {
-        let relevant = schools
-            .get(&a.school_urn)
-            .is_some_and(|s| crate::domain::is_relevant_kind(&s.kind));
-        if relevant {
-            service.entry(a.person_id).or_default().push((
-                a.id,
-                ServicePeriod {
-                    started_on: a.started_on,
-                    ended_on: a.ended_on,
-                },
-            ));
-        }
-    }
-    for ps in &prior {
-        service.entry(ps.person_id).or_default().push((
-            0,
-            ServicePeriod {
-                started_on: ps.started_on,
-                ended_on: Some(ps.ended_on),
-            },
-        ));
-    }
     let mut by_person_quals: HashMap<i64, Vec<&qualification::Model>> = HashMap::new();
     for qm in &quals {
         by_person_quals.entry(qm.person_id).or_default().push(qm);
     }
     let empty_q: Vec<&qualification::Model> = Vec::new();
-    let empty_s: Vec<(i64, ServicePeriod)> = Vec::new();
-    let mut out = Vec::with_capacity(appointments.len());
-    for a in appointments {
+    let mut out = Vec::with_capacity(rows.len());
+    for (a, facts) in rows {
         let (Some(school), Some(person)) = (schools.get(&a.school_urn), people.get(&a.person_id))
         else {
             continue;
         };
-        let other: Vec<ServicePeriod> = service
-            .get(&a.person_id)
-            .unwrap_or(&empty_s)
-            .iter()
-            .filter(|(id, _)| *id != a.id)
-            .map(|(_, sp)| *sp)
-            .collect();
+        let Some(facts) = facts else {
+            return Err(ApiError::internal(format!(
+                "appointment {} has no stored duty facts; run `senco-oversight recompute`",
+                a.id
+            )));
+        };
         let person_quals = by_person_quals.get(&a.person_id).unwrap_or(&empty_q);
         let records: Vec<QualificationRecord> = person_quals
             .iter()
-            .filter_map(|qm| {
-                Some(QualificationRecord {
-                    id: qm.id,
-                    kind: QualificationKind::parse(&qm.kind)?,
-                    started_on: qm.started_on,
-                    completed_on: qm.completed_on,
-                })
-            })
+            .filter_map(|qm| duty::record(qm))
             .collect();
-        let outcome = rules::evaluate(
-            &DutyInput {
-                school_is_relevant: crate::domain::is_relevant_kind(&school.kind),
-                appointment_start: a.started_on,
-                other_service: &other,
-                qualifications: &records,
-            },
-            as_of,
-        );
+        let outcome = rules::status_on(&duty::facts_of(&facts), &records, as_of);
         if let Some(statuses) = &q.statuses
             && !statuses.contains(&outcome.status)
         {

@@ -1,0 +1,56 @@
+//! Shared-SENCO clusters (SPEC 4.6): their writes, which no cached answer reads but whole
+//! responses do.
+
+use chrono::NaiveDate;
+use entity::cluster;
+
+use crate::auth::Principal;
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::freshness::Touched;
+use crate::store::clusters::{self, ClusterPatch, NewCluster};
+use crate::store::scope;
+
+/// Records a shared-SENCO arrangement.
+pub async fn create(
+    db: &Db,
+    p: &Principal,
+    input: NewCluster,
+    today: NaiveDate,
+) -> ApiResult<cluster::Model> {
+    scope::require_authenticated(p)?;
+    let w = db.begin_write().await?;
+    let out = clusters::create(w.txn(), p, input, today).await?;
+    w.commit(Touched::Clusters).await?;
+    Ok(out)
+}
+
+/// Changes a cluster's details or members.
+pub async fn update(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+    patch: ClusterPatch,
+    today: NaiveDate,
+) -> ApiResult<cluster::Model> {
+    scope::require_authenticated(p)?;
+    let w = db.begin_write().await?;
+    let out = clusters::update(w.txn(), p, id, patch, today).await?;
+    w.commit(Touched::Clusters).await?;
+    Ok(out)
+}
+
+/// Records that the arrangement was reviewed.
+pub async fn record_review(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+    reviewed_on: NaiveDate,
+    today: NaiveDate,
+) -> ApiResult<cluster::Model> {
+    scope::require_authenticated(p)?;
+    let w = db.begin_write().await?;
+    let out = clusters::record_review(w.txn(), p, id, reviewed_on, today).await?;
+    w.commit(Touched::Clusters).await?;
+    Ok(out)
+}

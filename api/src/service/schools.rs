@@ -1,0 +1,57 @@
+//! Reference data (SPEC 4.1): LAs, trusts and schools, written by administrators. A
+//! school's kind decides whether the duty applies to its SENCOs, so a school change keeps
+//! the duty facts of everyone appointed there.
+
+use entity::{local_authority, school, trust};
+
+use crate::auth::Principal;
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::freshness::Touched;
+use crate::store::{duty, schools, scope};
+
+/// Creates or renames an LA.
+pub async fn upsert_local_authority(
+    db: &Db,
+    p: &Principal,
+    input: local_authority::Model,
+) -> ApiResult<local_authority::Model> {
+    scope::require_admin(p)?;
+    let w = db.begin_write().await?;
+    let out = schools::upsert_local_authority(w.txn(), p, input).await?;
+    w.commit(Touched::Staff).await?;
+    Ok(out)
+}
+
+/// Creates or renames a trust.
+pub async fn upsert_trust(db: &Db, p: &Principal, input: trust::Model) -> ApiResult<trust::Model> {
+    scope::require_admin(p)?;
+    let w = db.begin_write().await?;
+    let out = schools::upsert_trust(w.txn(), p, input).await?;
+    w.commit(Touched::Staff).await?;
+    Ok(out)
+}
+
+/// Creates or replaces a school.
+pub async fn upsert_school(
+    db: &Db,
+    p: &Principal,
+    input: school::Model,
+) -> ApiResult<school::Model> {
+    scope::require_admin(p)?;
+    let w = db.begin_write().await?;
+    let out = schools::upsert_school(w.txn(), p, input).await?;
+    let people = duty::people_at_schools(w.txn(), &[out.urn]).await?;
+    duty::refresh_people(w.txn(), &people).await?;
+    w.commit(Touched::Staff).await?;
+    Ok(out)
+}
+
+/// Rebuilds every derived fact from the base tables (`senco-oversight recompute`); returns
+/// how many appointments there are. `progress` is told the people done and the total.
+pub async fn recompute(db: &Db, progress: impl FnMut(usize, usize)) -> ApiResult<usize> {
+    let w = db.begin_write().await?;
+    let n = duty::recompute_all(w.txn(), progress).await?;
+    w.commit(Touched::Staff).await?;
+    Ok(n)
+}

@@ -1,0 +1,158 @@
+//! People, SENCO appointments, prior service and qualifications (SPEC 4.2 - 4.4): the
+//! writes, each keeping the duty facts of the person it changes, and the deadlines view.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use entity::{person, qualification, senco_appointment};
+
+use crate::auth::Principal;
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::freshness::{self, Depends, Touched};
+use crate::store::scope;
+use crate::store::sencos::{
+    self, AppointmentPatch, Deadline, DeadlineQuery, NewAppointment, PersonPatch,
+    QualificationPatch,
+};
+use crate::store::{duty, sencos::NewQualification};
+
+/// Runs a staff write for the caller in one transaction: `write` changes the rows and
+/// returns its result and the person whose duty facts it may have moved; those facts are
+/// brought up to date before the commit.
+async fn staff_write<T>(
+    db: &Db,
+    p: &Principal,
+    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> ApiResult<(T, i64)>,
+) -> ApiResult<T> {
+    scope::require_authenticated(p)?;
+    let w = db.begin_write().await?;
+    let (out, person_id) = write(w.txn()).await?;
+    duty::refresh_people(w.txn(), &[person_id]).await?;
+    w.commit(Touched::Staff).await?;
+    Ok(out)
+}
+
+/// Appoints a SENCO, creating the person or linking the one with the same TRN.
+pub async fn appoint(
+    db: &Db,
+    p: &Principal,
+    input: NewAppointment,
+) -> ApiResult<senco_appointment::Model> {
+    staff_write(db, p, async |txn| {
+        let a = sencos::appoint(txn, p, input).await?;
+        let person = a.person_id;
+        Ok((a, person))
+    })
+    .await
+}
+
+/// Changes an appointment's details.
+pub async fn update_appointment(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+    patch: AppointmentPatch,
+) -> ApiResult<senco_appointment::Model> {
+    staff_write(db, p, async |txn| {
+        let a = sencos::update_appointment(txn, p, id, patch).await?;
+        let person = a.person_id;
+        Ok((a, person))
+    })
+    .await
+}
+
+/// Ends an appointment on its last day in post.
+pub async fn end_appointment(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+    ended_on: NaiveDate,
+) -> ApiResult<senco_appointment::Model> {
+    staff_write(db, p, async |txn| {
+        let a = sencos::end_appointment(txn, p, id, ended_on).await?;
+        let person = a.person_id;
+        Ok((a, person))
+    })
+    .await
+}
+
+/// Changes a person's details.
+pub async fn update_person(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+    patch: PersonPatch,
+) -> ApiResult<person::Model> {
+    staff_write(db, p, async |txn| {
+        let person = sencos::update_person(txn, p, id, patch).await?;
+        Ok((person, id))
+    })
+    .await
+}
+
+/// Records SENCO service outside this system.
+pub async fn add_prior_service(
+    db: &Db,
+    p: &Principal,
+    person_id: i64,
+    started_on: NaiveDate,
+    ended_on: NaiveDate,
+    description: Option<String>,
+) -> ApiResult<person::Model> {
+    staff_write(db, p, async |txn| {
+        let person =
+            sencos::add_prior_service(txn, p, person_id, started_on, ended_on, description).await?;
+        Ok((person, person_id))
+    })
+    .await
+}
+
+/// Records a qualification or a course under way.
+pub async fn record_qualification(
+    db: &Db,
+    p: &Principal,
+    input: NewQualification,
+) -> ApiResult<qualification::Model> {
+    staff_write(db, p, async |txn| {
+        let q = sencos::record_qualification(txn, p, input).await?;
+        let person = q.person_id;
+        Ok((q, person))
+    })
+    .await
+}
+
+/// Changes a qualification.
+pub async fn update_qualification(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+    patch: QualificationPatch,
+) -> ApiResult<qualification::Model> {
+    staff_write(db, p, async |txn| {
+        let q = sencos::update_qualification(txn, p, id, patch).await?;
+        let person = q.person_id;
+        Ok((q, person))
+    })
+    .await
+}
+
+/// The deadlines view (SPEC 4.4 rule 7): the readable appointments `q` selects as of
+/// `as_of`, in the order of the rule, kept while no staff or reference data changes.
+pub async fn deadlines(
+    db: &Db,
+    p: &Principal,
+    q: DeadlineQuery,
+    as_of: NaiveDate,
+) -> ApiResult<Arc<Vec<Deadline>>> {
+    scope::require_authenticated(p)?;
+    q.check_covered(p)?;
+    freshness::cached(
+        db,
+        p,
+        Depends::Staff,
+        format!("deadlines|{q:?}|{as_of}"),
+        async |txn| sencos::deadlines(txn, p, &q, as_of).await,
+    )
+    .await
+}
