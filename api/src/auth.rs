@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::Duration;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -224,6 +225,76 @@ fn jwks_keys(path: &Path) -> anyhow::Result<Vec<Key>> {
         anyhow::bail!("the JWKS has no keys");
     }
     Ok(keys)
+}
+
+/// The secret the `token` subcommand and the demo banner sign with: the configured one,
+/// or in demo mode the generated one kept beside the database.
+pub fn signing_secret(config: &Config) -> anyhow::Result<Option<Secret>> {
+    if let Some(s) = &config.jwt_secret {
+        return Ok(Some(s.clone()));
+    }
+    if config.demo && !config.has_verification_key() {
+        return Ok(Some(load_or_create_secret(&config.demo_secret_path())?));
+    }
+    Ok(None)
+}
+
+/// Signs a token for `sub` with `scope`.
+pub fn issue_token(
+    config: &Config,
+    secret: &Secret,
+    sub: &str,
+    scope: &str,
+    ttl: Duration,
+) -> anyhow::Result<String> {
+    let now = chrono::Utc::now().timestamp();
+    sign_hs256(
+        secret,
+        &IssuedClaims {
+            sub: sub.to_string(),
+            scope: scope.to_string(),
+            aud: config.jwt_audience.clone(),
+            iat: now,
+            exp: now + ttl.as_secs() as i64,
+            iss: config.jwt_issuer.clone(),
+        },
+    )
+}
+
+/// Reads the development secret kept at `path`, creating it (owner-only) on first use.
+pub fn load_or_create_secret(path: &Path) -> anyhow::Result<Secret> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let s = existing.trim();
+        if s.len() >= 32 {
+            return Ok(Secret::new(s));
+        }
+        anyhow::bail!(
+            "{}: the demo secret is shorter than 32 bytes",
+            path.display()
+        );
+    }
+    let bytes: [u8; 32] = rand::random();
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(path, &secret)
+        .map_err(|e| anyhow::anyhow!("{}: cannot write the demo secret: {e}", path.display()))?;
+    Ok(Secret::new(secret))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
 }
 
 /// Signs an HS256 token, for the `token` subcommand and the tests.

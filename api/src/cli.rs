@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::auth::{IssuedClaims, sign_hs256};
-use crate::config::{Config, Secret};
+use crate::config::Config;
 use crate::db::Db;
 use crate::{AppState, demo};
 
@@ -83,42 +82,6 @@ pub fn parse_ttl(s: &str) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs(secs))
 }
 
-/// The secret the `token` subcommand and the demo banner sign with: the configured one,
-/// or in demo mode the generated one kept beside the database.
-pub fn signing_secret(config: &Config) -> anyhow::Result<Option<Secret>> {
-    if let Some(s) = &config.jwt_secret {
-        return Ok(Some(s.clone()));
-    }
-    if config.demo && !config.has_verification_key() {
-        return Ok(Some(demo::load_or_create_secret(
-            &config.demo_secret_path(),
-        )?));
-    }
-    Ok(None)
-}
-
-/// Signs a token for `sub` with `scope`.
-pub fn issue_token(
-    config: &Config,
-    secret: &Secret,
-    sub: &str,
-    scope: &str,
-    ttl: Duration,
-) -> anyhow::Result<String> {
-    let now = chrono::Utc::now().timestamp();
-    sign_hs256(
-        secret,
-        &IssuedClaims {
-            sub: sub.to_string(),
-            scope: scope.to_string(),
-            aud: config.jwt_audience.clone(),
-            iat: now,
-            exp: now + ttl.as_secs() as i64,
-            iss: config.jwt_issuer.clone(),
-        },
-    )
-}
-
 /// Runs a subcommand that needs configuration (everything but `schema`).
 pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
@@ -128,13 +91,16 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Token { sub, scope, ttl } => {
             let ttl = parse_ttl(&ttl)?;
-            let secret = signing_secret(&config)?.ok_or_else(|| {
+            let secret = crate::auth::signing_secret(&config)?.ok_or_else(|| {
                 anyhow::anyhow!(
                     "SENCO_JWT_SECRET: `token` signs HS256 tokens and needs the shared secret \
                      (or demo mode); tokens for public keys come from your identity provider"
                 )
             })?;
-            println!("{}", issue_token(&config, &secret, &sub, &scope, ttl)?);
+            println!(
+                "{}",
+                crate::auth::issue_token(&config, &secret, &sub, &scope, ttl)?
+            );
             Ok(())
         }
         Command::Migrate => {
@@ -265,7 +231,7 @@ async fn migrated(config: &Config) -> anyhow::Result<Db> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let secret = signing_secret(&config)?;
+    let secret = crate::auth::signing_secret(&config)?;
     let demo_secret = if config.has_verification_key() {
         None
     } else {

@@ -5,7 +5,6 @@
 //! token has something to see.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use entity::{school, trust};
@@ -28,42 +27,6 @@ pub const GIAS_SAMPLE_CSV: &[u8] = include_bytes!("../../data/gias_edubase_sampl
 pub const DEMO_LAS: [i32; 3] = [201, 202, 203];
 /// The demo trust's UID (fictional trust, real schools).
 pub const DEMO_TRUST_UID: i32 = 2044;
-
-/// Reads the development secret kept at `path`, creating it (owner-only) on first use.
-pub fn load_or_create_secret(path: &Path) -> anyhow::Result<Secret> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        let s = existing.trim();
-        if s.len() >= 32 {
-            return Ok(Secret::new(s));
-        }
-        anyhow::bail!(
-            "{}: the demo secret is shorter than 32 bytes",
-            path.display()
-        );
-    }
-    let bytes: [u8; 32] = rand::random();
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(path, &secret)
-        .map_err(|e| anyhow::anyhow!("{}: cannot write the demo secret: {e}", path.display()))?;
-    Ok(Secret::new(secret))
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(text.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
-}
 
 /// Whether the database holds no school yet.
 pub async fn is_empty(db: &Db) -> ApiResult<bool> {
@@ -182,7 +145,7 @@ pub async fn print_banner(
             format!("school:{school}:write"),
         ),
     ] {
-        let token = crate::cli::issue_token(config, secret, sub, &scope, ttl)?;
+        let token = crate::auth::issue_token(config, secret, sub, &scope, ttl)?;
         println!("\n  {label} ({scope}):\n  {token}");
     }
     println!(

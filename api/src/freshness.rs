@@ -29,11 +29,11 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, IsolationLevel, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, IsolationLevel, Statement,
+    TransactionTrait,
 };
 
 use crate::auth::Principal;
-use crate::db::Db;
 use crate::error::ApiResult;
 
 /// How many counters report submissions are spread over.
@@ -190,22 +190,23 @@ impl ResultCache {
 /// counters stamp it. Requests that miss together wait for one computation. `what` must,
 /// with the reach, determine the answer.
 pub async fn cached<T: Send + Sync + 'static>(
-    db: &Db,
+    conn: &DatabaseConnection,
+    cache: &ResultCache,
     p: &Principal,
     depends: Depends,
     what: String,
     compute: impl AsyncFnOnce(&DatabaseTransaction) -> ApiResult<T>,
 ) -> ApiResult<Arc<T>> {
     let key = format!("{what}|admin={}|read={:?}", p.admin, p.read);
-    let cache = &db.cache;
-    let stamp = Counters::read(&db.conn).await?.stamp(depends);
+    let stamp = Counters::read(conn).await?.stamp(depends);
     if let Some(hit) = cache.get::<T>(&key, &stamp) {
         metrics::counter!("senco_cache_hits_total").increment(1);
         return Ok(hit);
     }
     let _turn = cache.flights.flight(&key).lock_owned().await;
-    let isolation = (db.backend() == DbBackend::Postgres).then_some(IsolationLevel::RepeatableRead);
-    let txn = db.conn.begin_with_config(isolation, None).await?;
+    let isolation = (conn.get_database_backend() == DbBackend::Postgres)
+        .then_some(IsolationLevel::RepeatableRead);
+    let txn = conn.begin_with_config(isolation, None).await?;
     let stamp = Counters::read(&txn).await?.stamp(depends);
     if let Some(hit) = cache.get::<T>(&key, &stamp) {
         txn.commit().await?;

@@ -19,15 +19,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_one = "super::appointment_duty::Entity")]
-    AppointmentDuty,
-}
-
-impl Related<super::appointment_duty::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::AppointmentDuty.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -41,7 +41,8 @@ pub async fn summary(
     scope::require_authenticated(p)?;
     filter.check_covered(p)?;
     freshness::cached(
-        db,
+        &db.conn,
+        &db.cache,
         p,
         Depends::StaffAndReports,
         format!("summary|{term:?}|{filter:?}"),

@@ -148,7 +148,8 @@ pub async fn deadlines(
     scope::require_authenticated(p)?;
     q.check_covered(p)?;
     freshness::cached(
-        db,
+        &db.conn,
+        &db.cache,
         p,
         Depends::Staff,
         format!("deadlines|{q:?}|{as_of}"),

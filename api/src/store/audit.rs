@@ -62,7 +62,7 @@ pub async fn for_school<C: ConnectionTrait>(
     urn: i32,
     page: Page<i64>,
 ) -> ApiResult<Paged<audit_event::Model>> {
-    let school = crate::store::schools::require_school(db, urn, "schoolUrn").await?;
+    let school = crate::store::scope::require_school(db, urn, "schoolUrn").await?;
     scope::check_read(p, &school)?;
     let base = audit_event::Entity::find().filter(audit_event::Column::SchoolUrn.eq(urn));
     let total = sea_orm::PaginatorTrait::count(base.clone(), db).await?;

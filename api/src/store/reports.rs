@@ -17,7 +17,8 @@ use crate::auth::Principal;
 use crate::domain::terms::AcademicTerm;
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
-use crate::store::schools::{SchoolQuery, require_school};
+use crate::store::schools::SchoolQuery;
+use crate::store::scope::require_school;
 use crate::store::scope::{self, WriteAction};
 
 /// The figures of a report, validated.

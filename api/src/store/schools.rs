@@ -102,18 +102,6 @@ impl SchoolQuery {
     }
 }
 
-/// Loads a school by URN, `NOT_FOUND` (naming `field`) when there is none.
-pub async fn require_school<C: ConnectionTrait>(
-    db: &C,
-    urn: i32,
-    field: &str,
-) -> ApiResult<school::Model> {
-    school::Entity::find_by_id(urn)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("{field}: no school has URN {urn}")))
-}
-
 /// One school, `None` when no such URN, `FORBIDDEN` when the caller may not read it.
 pub async fn school<C: ConnectionTrait>(
     db: &C,

@@ -8,7 +8,7 @@
 
 use entity::school;
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait};
 
 use crate::auth::{Principal, SchoolSet};
 use crate::error::{ApiError, ApiResult};
@@ -157,4 +157,16 @@ pub fn covers_la(p: &Principal, la_code: i32) -> bool {
 /// Whether the caller may read every school of a trust.
 pub fn covers_trust(p: &Principal, uid: i32) -> bool {
     p.admin || p.read.trusts.contains(&uid)
+}
+
+/// Loads a school by URN, `NOT_FOUND` (naming `field`) when there is none.
+pub async fn require_school<C: ConnectionTrait>(
+    db: &C,
+    urn: i32,
+    field: &str,
+) -> ApiResult<school::Model> {
+    school::Entity::find_by_id(urn)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{field}: no school has URN {urn}")))
 }

@@ -15,7 +15,7 @@ use entity::{
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, Set,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
 };
 use serde::Serialize;
 
@@ -24,8 +24,9 @@ use crate::domain::qualification::{
     self as rules, DutyOutcome, QualificationKind, QualificationRecord, QualificationStatus,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::store::scope::require_school;
 use crate::store::scope::{self, WriteAction};
-use crate::store::{audit, duty, schools::require_school};
+use crate::store::{audit, duty};
 
 /// A person as given to `appointSenco`.
 #[derive(Debug, Clone)]
@@ -898,8 +899,12 @@ async fn deadlines_within<C: ConnectionTrait>(
     }
     let rows: Vec<(senco_appointment::Model, Option<appointment_duty::Model>)> =
         senco_appointment::Entity::find()
+            .select_also(appointment_duty::Entity)
+            .join_rev(
+                JoinType::LeftJoin,
+                appointment_duty::Relation::SencoAppointment.def(),
+            )
             .filter(a_cond.clone())
-            .find_also_related(appointment_duty::Entity)
             .all(db)
             .await?;
     if rows.is_empty() {
