@@ -15,11 +15,18 @@ pub enum ApiError {
     Unauthenticated,
     /// The caller's scopes do not cover the row.
     Forbidden(String),
-    /// The named thing does not exist.
-    NotFound(String),
+    /// The named thing does not exist; `field`, when known, is the input field naming it.
+    NotFound {
+        /// The input field path naming the missing thing (for example `input.schoolUrn`).
+        field: Option<String>,
+        /// What is missing.
+        message: String,
+    },
     /// Input that fails validation; `field` is the input field at fault.
     BadInput {
-        /// The input field path, as the client spelled it (for example `input.trn`).
+        /// The input field path, as the client spelled it (for example `input.trn`). Below
+        /// the GraphQL edge it is relative to the argument (`trn`, `person.trn`), and the
+        /// resolver places it with [`ApiError::within`].
         field: String,
         /// What is wrong, in words a school office can act on.
         message: String,
@@ -49,7 +56,45 @@ impl ApiError {
 
     /// A `NOT_FOUND` with a message.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::NotFound(message.into())
+        Self::NotFound {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// A `NOT_FOUND` for the thing the input field `field` names.
+    pub fn not_found_at(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::NotFound {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// Places a field path given relative to an argument under that argument, so that the
+    /// client sees the path it sent (`schoolUrn` within `input` is `input.schoolUrn`).
+    /// Resolvers call it on what the service returns; other errors pass through.
+    pub fn within(self, argument: &str) -> Self {
+        let place = |f: String| {
+            if f.is_empty() {
+                argument.to_string()
+            } else {
+                format!("{argument}.{f}")
+            }
+        };
+        match self {
+            Self::BadInput { field, message } => Self::BadInput {
+                field: place(field),
+                message,
+            },
+            Self::NotFound {
+                field: Some(field),
+                message,
+            } => Self::NotFound {
+                field: Some(place(field)),
+                message,
+            },
+            other => other,
+        }
     }
 
     /// A `CONFLICT` with a message.
@@ -67,7 +112,7 @@ impl ApiError {
         match self {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
-            Self::NotFound(_) => "NOT_FOUND",
+            Self::NotFound { .. } => "NOT_FOUND",
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
@@ -100,7 +145,15 @@ impl From<ApiError> for async_graphql::Error {
                 "authentication required: send `Authorization: Bearer <token>`".to_string(),
                 None,
             ),
-            ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::Conflict(m) => (m, None),
+            ApiError::Forbidden(m) | ApiError::Conflict(m) => (m, None),
+            ApiError::NotFound {
+                field: None,
+                message,
+            } => (message, None),
+            ApiError::NotFound {
+                field: Some(field),
+                message,
+            } => (format!("{field}: {message}"), None),
             ApiError::BadInput { field, message } => (format!("{field}: {message}"), Some(field)),
             ApiError::Internal(detail) => {
                 let id = uuid::Uuid::new_v4();
@@ -134,6 +187,22 @@ mod tests {
             ext.get("code"),
             Some(&async_graphql::Value::from("INTERNAL_SERVER_ERROR"))
         );
+    }
+
+    #[test]
+    fn a_relative_field_is_placed_under_its_argument() {
+        let gql: async_graphql::Error = ApiError::bad_input("person.trn", "must be 7 digits")
+            .within("input")
+            .into();
+        let ext = gql.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("field"),
+            Some(&async_graphql::Value::from("input.person.trn"))
+        );
+        let gql: async_graphql::Error = ApiError::not_found_at("schoolUrn", "no school has URN 1")
+            .within("input")
+            .into();
+        assert_eq!(gql.message, "input.schoolUrn: no school has URN 1");
     }
 
     #[test]

@@ -116,6 +116,39 @@ impl Money {
 }
 
 /// Exactly two decimal places with a leading minus when negative: "1250.00", "-12.34".
+/// A termly report's budget lines and spend to date, in pence (SPEC 4.5): the one place
+/// the derived figures are defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Element 1 (the school's core funding for SEN support).
+    pub e1: i64,
+    /// Element 2 (the notional SEN budget).
+    pub e2: i64,
+    /// Element 3 (top-up funding from the LA).
+    pub e3: i64,
+    /// Any other SEN funding.
+    pub additional: i64,
+    /// Expenditure to date.
+    pub spent: i64,
+}
+
+impl Budget {
+    /// E1 + E2 + E3 + additional.
+    pub fn total(&self) -> i64 {
+        self.e1 + self.e2 + self.e3 + self.additional
+    }
+
+    /// The total less expenditure; negative when overspent.
+    pub fn remaining(&self) -> i64 {
+        self.total() - self.spent
+    }
+
+    /// Whether expenditure exceeds the total.
+    pub fn overspent(&self) -> bool {
+        self.spent > self.total()
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.0 < 0 { "-" } else { "" };

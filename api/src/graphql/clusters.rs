@@ -521,7 +521,9 @@ impl ClustersMutation {
             review_interval_months: input.review_interval_months.unwrap_or(12),
         };
         Ok(Cluster(
-            service::clusters::create(&rc.db, &rc.principal, new, today()).await?,
+            service::clusters::create(&rc.db, &rc.principal, new, today())
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 
@@ -548,7 +550,9 @@ impl ClustersMutation {
             ended_on: maybe(input.ended_on),
         };
         Ok(Cluster(
-            service::clusters::update(&rc.db, &rc.principal, id, patch, today()).await?,
+            service::clusters::update(&rc.db, &rc.principal, id, patch, today())
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 
@@ -569,7 +573,8 @@ impl ClustersMutation {
                 input.reviewed_on.0,
                 today(),
             )
-            .await?,
+            .await
+            .map_err(|e| e.within("input"))?,
         ))
     }
 }

@@ -33,11 +33,8 @@ fn pounds(pence: i64) -> Money {
 pub struct TermlyReport(pub termly_report::Model);
 
 impl TermlyReport {
-    fn total_pence(&self) -> i64 {
-        self.0.budget_e1_pence
-            + self.0.budget_e2_pence
-            + self.0.budget_e3_pence
-            + self.0.budget_additional_pence
+    fn budget(&self) -> money::Budget {
+        reports::budget_of(&self.0)
     }
     fn academic_term(&self) -> AcademicTerm {
         reports::term_of(&self.0)
@@ -154,15 +151,15 @@ impl TermlyReport {
     }
     /// E1 + E2 + E3 + additional.
     async fn budget_total(&self) -> Money {
-        pounds(self.total_pence())
+        pounds(self.budget().total())
     }
     /// Budget total less expenditure; negative when overspent.
     async fn budget_remaining(&self) -> Money {
-        pounds(self.total_pence() - self.0.expenditure_to_date_pence)
+        pounds(self.budget().remaining())
     }
     /// Whether expenditure exceeds the budget total.
     async fn overspent(&self) -> bool {
-        self.0.expenditure_to_date_pence > self.total_pence()
+        self.budget().overspent()
     }
     /// Every version of this report, oldest first (this one included).
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TermlyReport>> {
@@ -506,7 +503,9 @@ impl ReportsMutation {
         scope::require_authenticated(&rc.principal)?;
         let submission = validate(input)?;
         Ok(TermlyReport(
-            service::reports::submit(&rc.db, &rc.principal, submission).await?,
+            service::reports::submit(&rc.db, &rc.principal, submission)
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 }

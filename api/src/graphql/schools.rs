@@ -495,7 +495,8 @@ impl SchoolsMutation {
                 name,
             },
         )
-        .await?;
+        .await
+        .map_err(|e| e.within("input"))?;
         Ok(out.into())
     }
 
@@ -519,7 +520,8 @@ impl SchoolsMutation {
                 name,
             },
         )
-        .await?;
+        .await
+        .map_err(|e| e.within("input"))?;
         Ok(out.into())
     }
 
@@ -567,7 +569,8 @@ impl SchoolsMutation {
                 closed_on: input.closed_on.map(|d| d.0),
             },
         )
-        .await?;
+        .await
+        .map_err(|e| e.within("input"))?;
         Ok(School(out))
     }
 }

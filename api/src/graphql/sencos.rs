@@ -209,7 +209,8 @@ impl SencoAppointment {
     async fn person_model(&self, ctx: &Context<'_>) -> ApiResult<person::Model> {
         let l = super::loaders(ctx)?;
         loaders::one(&l.people, self.0.person_id)
-            .await?
+            .await
+            .map_err(|e| e.within("input"))?
             .ok_or_else(|| ApiError::internal("appointment without person"))
     }
 }
@@ -723,7 +724,9 @@ impl SencosMutation {
             )?,
         };
         Ok(SencoAppointment(
-            service::sencos::appoint(&rc.db, &rc.principal, new).await?,
+            service::sencos::appoint(&rc.db, &rc.principal, new)
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 
@@ -756,7 +759,9 @@ impl SencosMutation {
             })?,
         };
         Ok(SencoAppointment(
-            service::sencos::update_appointment(&rc.db, &rc.principal, id, p).await?,
+            service::sencos::update_appointment(&rc.db, &rc.principal, id, p)
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 
@@ -771,7 +776,9 @@ impl SencosMutation {
         let id = parse_id(&input.appointment_id, "input.appointmentId")?;
         let ended_on = appointment_start(input.ended_on, "input.endedOn")?;
         Ok(SencoAppointment(
-            service::sencos::end_appointment(&rc.db, &rc.principal, id, ended_on).await?,
+            service::sencos::end_appointment(&rc.db, &rc.principal, id, ended_on)
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 
@@ -797,7 +804,9 @@ impl SencosMutation {
                 .map(|i| DomainInduction::from(i).as_str()),
         };
         Ok(Person(
-            service::sencos::update_person(&rc.db, &rc.principal, id, p).await?,
+            service::sencos::update_person(&rc.db, &rc.principal, id, p)
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 
@@ -820,7 +829,8 @@ impl SencosMutation {
         let description = optional_text(input.description, 1000, "input.description")?;
         Ok(Person(
             service::sencos::add_prior_service(&rc.db, &rc.principal, id, start, end, description)
-                .await?,
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 
@@ -853,7 +863,9 @@ impl SencosMutation {
             completed_on: completed,
         };
         Ok(Qualification(
-            service::sencos::record_qualification(&rc.db, &rc.principal, new).await?,
+            service::sencos::record_qualification(&rc.db, &rc.principal, new)
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 
@@ -883,7 +895,9 @@ impl SencosMutation {
             completed_on: patch(input.completed_on, |d| past_date(d, "input.completedOn"))?,
         };
         Ok(Qualification(
-            service::sencos::update_qualification(&rc.db, &rc.principal, id, p).await?,
+            service::sencos::update_qualification(&rc.db, &rc.principal, id, p)
+                .await
+                .map_err(|e| e.within("input"))?,
         ))
     }
 }

@@ -175,13 +175,13 @@ fn check_dates(
     // A review recorded in the future would hold REVIEW_OVERDUE off indefinitely.
     if last_reviewed_on.is_some_and(|r| r > today) {
         return Err(ApiError::bad_input(
-            "input.lastReviewedOn",
+            "lastReviewedOn",
             "must not be in the future",
         ));
     }
     if !(1..=MAX_REVIEW_INTERVAL_MONTHS).contains(&interval) {
         return Err(ApiError::bad_input(
-            "input.reviewIntervalMonths",
+            "reviewIntervalMonths",
             format!("must be between 1 and {MAX_REVIEW_INTERVAL_MONTHS}"),
         ));
     }
@@ -189,7 +189,7 @@ fn check_dates(
         && r < started_on
     {
         return Err(ApiError::bad_input(
-            "input.lastReviewedOn",
+            "lastReviewedOn",
             "must not be before the cluster started",
         ));
     }
@@ -197,7 +197,7 @@ fn check_dates(
         && e < started_on
     {
         return Err(ApiError::bad_input(
-            "input.endedOn",
+            "endedOn",
             "must not be before the cluster started",
         ));
     }
@@ -268,7 +268,7 @@ pub async fn create<C: ConnectionTrait>(
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
-    check_members(&input.member_urns, "input.memberUrns")?;
+    check_members(&input.member_urns, "memberUrns")?;
     check_dates(
         input.started_on,
         input.last_reviewed_on,
@@ -276,8 +276,8 @@ pub async fn create<C: ConnectionTrait>(
         input.review_interval_months,
         today,
     )?;
-    writable_members(db, p, &input.member_urns, "input.memberUrns").await?;
-    require_person(db, p, input.senco_person_id, "input.sencoPersonId").await?;
+    writable_members(db, p, &input.member_urns, "memberUrns").await?;
+    require_person(db, p, input.senco_person_id, "sencoPersonId").await?;
     let row = cluster::ActiveModel {
         name: Set(input.name),
         senco_person_id: Set(input.senco_person_id),
@@ -313,7 +313,7 @@ async fn require_cluster<C: ConnectionTrait>(db: &C, id: i64) -> ApiResult<clust
     cluster::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("input.clusterId: no cluster has id {id}")))
+        .ok_or_else(|| ApiError::not_found_at("clusterId", format!("no cluster has id {id}")))
 }
 
 /// Changes a cluster; the caller needs the permission on every old and every new member.
@@ -326,16 +326,16 @@ pub async fn update<C: ConnectionTrait>(
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
     if let Some(urns) = &patch.member_urns {
-        check_members(urns, "input.memberUrns")?;
+        check_members(urns, "memberUrns")?;
     }
     let before = require_cluster(db, id).await?;
     let old_urns = member_urns(db, id).await?;
-    writable_members(db, p, &old_urns, "input.clusterId").await?;
+    writable_members(db, p, &old_urns, "clusterId").await?;
     if let Some(urns) = &patch.member_urns {
-        writable_members(db, p, urns, "input.memberUrns").await?;
+        writable_members(db, p, urns, "memberUrns").await?;
     }
     if let Some(pid) = patch.senco_person_id {
-        require_person(db, p, pid, "input.sencoPersonId").await?;
+        require_person(db, p, pid, "sencoPersonId").await?;
     }
     let started_on = patch.started_on.unwrap_or(before.started_on);
     let last_reviewed_on = patch.last_reviewed_on.unwrap_or(before.last_reviewed_on);
@@ -400,16 +400,16 @@ pub async fn record_review<C: ConnectionTrait>(
     scope::require_authenticated(p)?;
     let before = require_cluster(db, id).await?;
     let urns = member_urns(db, id).await?;
-    writable_members(db, p, &urns, "input.clusterId").await?;
+    writable_members(db, p, &urns, "clusterId").await?;
     if reviewed_on < before.started_on {
         return Err(ApiError::bad_input(
-            "input.reviewedOn",
+            "reviewedOn",
             "must not be before the cluster started",
         ));
     }
     if reviewed_on > today {
         return Err(ApiError::bad_input(
-            "input.reviewedOn",
+            "reviewedOn",
             "must not be in the future",
         ));
     }

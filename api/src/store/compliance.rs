@@ -150,11 +150,7 @@ pub async fn school_facts<C: ConnectionTrait>(
             latest_report: latest.get(&urn).map(|r| LatestReportFacts {
                 sen_information_report_published_on: r.sen_information_report_published_on,
                 sen_policy_date: r.sen_policy_date,
-                overspent: r.expenditure_to_date_pence
-                    > r.budget_e1_pence
-                        + r.budget_e2_pence
-                        + r.budget_e3_pence
-                        + r.budget_additional_pence,
+                overspent: crate::store::reports::budget_of(r).overspent(),
             }),
         })
         .collect())

@@ -14,6 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
+use crate::domain::money::Budget;
 use crate::domain::terms::AcademicTerm;
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
@@ -95,7 +96,7 @@ pub async fn submit<C: ConnectionTrait>(
     p: &Principal,
     s: Submission,
 ) -> ApiResult<(termly_report::Model, bool)> {
-    let school = require_school(db, s.school_urn, "input.schoolUrn").await?;
+    let school = require_school(db, s.school_urn, "schoolUrn").await?;
     scope::check_write(p, &school, WriteAction::TermlyReport)?;
     let digest = s.figures.digest(s.term)?;
     if let Some(key) = &s.idempotency_key
@@ -278,6 +279,17 @@ pub async fn history<C: ConnectionTrait>(
     Ok(map)
 }
 
+/// The budget lines of a stored report.
+pub fn budget_of(r: &termly_report::Model) -> Budget {
+    Budget {
+        e1: r.budget_e1_pence,
+        e2: r.budget_e2_pence,
+        e3: r.budget_e3_pence,
+        additional: r.budget_additional_pence,
+        spent: r.expenditure_to_date_pence,
+    }
+}
+
 /// The term of a stored report.
 pub fn term_of(r: &termly_report::Model) -> AcademicTerm {
     AcademicTerm::new(
@@ -351,6 +363,7 @@ pub async fn summary<C: ConnectionTrait>(
     let schools_cond = summary_scope(p, term, filter)?;
     let terms = [term, term.previous(), term.same_term_last_year()];
     let sum = |expr: &str| Expr::cust(format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT)"));
+    // `Budget::total` and `Budget::overspent`, summed by the database.
     let budget = "termly_report.budget_e1_pence + termly_report.budget_e2_pence + \
                   termly_report.budget_e3_pence + termly_report.budget_additional_pence";
     // One aggregate per term, each joining the term's latest reports to the schools in

@@ -319,7 +319,7 @@ pub async fn upsert_school<C: ConnectionTrait>(
         .is_none()
     {
         return Err(ApiError::bad_input(
-            "input.laCode",
+            "laCode",
             format!("no local authority has code {}", input.la_code),
         ));
     }
@@ -327,13 +327,13 @@ pub async fn upsert_school<C: ConnectionTrait>(
         && trust::Entity::find_by_id(uid).one(db).await?.is_none()
     {
         return Err(ApiError::bad_input(
-            "input.trustUid",
+            "trustUid",
             format!("no trust has UID {uid}"),
         ));
     }
     if input.predecessor_urn == Some(input.urn) {
         return Err(ApiError::bad_input(
-            "input.predecessorUrn",
+            "predecessorUrn",
             "a school cannot be its own predecessor",
         ));
     }

@@ -168,5 +168,5 @@ pub async fn require_school<C: ConnectionTrait>(
     school::Entity::find_by_id(urn)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("{field}: no school has URN {urn}")))
+        .ok_or_else(|| ApiError::not_found_at(field, format!("no school has URN {urn}")))
 }

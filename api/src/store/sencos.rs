@@ -201,7 +201,7 @@ pub async fn appoint<C: ConnectionTrait>(
     p: &Principal,
     input: NewAppointment,
 ) -> ApiResult<senco_appointment::Model> {
-    let school = require_school(db, input.school_urn, "input.schoolUrn").await?;
+    let school = require_school(db, input.school_urn, "schoolUrn").await?;
     scope::check_write(p, &school, WriteAction::Staff)?;
     let existing = match &input.person.trn {
         Some(trn) => {
@@ -246,7 +246,7 @@ pub async fn appoint<C: ConnectionTrait>(
         input.started_on,
         None,
         None,
-        "input.startedOn",
+        "startedOn",
     )
     .await?;
     let appointment = senco_appointment::ActiveModel {
@@ -285,8 +285,8 @@ async fn writable_appointment<C: ConnectionTrait>(
     let a = senco_appointment::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("input.appointmentId: no appointment {id}")))?;
-    let school = require_school(db, a.school_urn, "input.appointmentId").await?;
+        .ok_or_else(|| ApiError::not_found_at("appointmentId", format!("no appointment {id}")))?;
+    let school = require_school(db, a.school_urn, "appointmentId").await?;
     scope::check_write(p, &school, WriteAction::Staff)?;
     Ok(a)
 }
@@ -320,7 +320,7 @@ pub async fn update_appointment<C: ConnectionTrait>(
     }
     if after.ended_on.is_some_and(|e| e < after.started_on) {
         return Err(ApiError::bad_input(
-            "input.startedOn",
+            "startedOn",
             "must not be after the appointment's end",
         ));
     }
@@ -332,7 +332,7 @@ pub async fn update_appointment<C: ConnectionTrait>(
             after.started_on,
             after.ended_on,
             Some(id),
-            "input.startedOn",
+            "startedOn",
         )
         .await?;
     }
@@ -367,7 +367,7 @@ pub async fn end_appointment<C: ConnectionTrait>(
     let before = writable_appointment(db, p, id).await?;
     if ended_on < before.started_on {
         return Err(ApiError::bad_input(
-            "input.endedOn",
+            "endedOn",
             format!(
                 "must not be before the appointment started ({})",
                 before.started_on
@@ -425,7 +425,7 @@ async fn writable_person<C: ConnectionTrait>(
     let person = person::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("{field}: no person {id}")))?;
+        .ok_or_else(|| ApiError::not_found_at(field, format!("no person {id}")))?;
     let schools = person_schools(db, id).await?;
     let allowed = p.admin
         || schools
@@ -465,7 +465,7 @@ pub async fn update_person<C: ConnectionTrait>(
     id: i64,
     patch: PersonPatch,
 ) -> ApiResult<person::Model> {
-    let (before, urns) = writable_person(db, p, id, "input.personId").await?;
+    let (before, urns) = writable_person(db, p, id, "personId").await?;
     let mut after = before.clone();
     if let Some(v) = patch.trn {
         if let Some(trn) = &v
@@ -519,7 +519,7 @@ pub async fn add_prior_service<C: ConnectionTrait>(
     ended_on: NaiveDate,
     description: Option<String>,
 ) -> ApiResult<person::Model> {
-    let (person, urns) = writable_person(db, p, person_id, "input.personId").await?;
+    let (person, urns) = writable_person(db, p, person_id, "personId").await?;
     let row = prior_senco_service::ActiveModel {
         person_id: Set(person_id),
         started_on: Set(started_on),
@@ -547,7 +547,7 @@ pub async fn record_qualification<C: ConnectionTrait>(
     p: &Principal,
     q: NewQualification,
 ) -> ApiResult<qualification::Model> {
-    let (_, urns) = writable_person(db, p, q.person_id, "input.personId").await?;
+    let (_, urns) = writable_person(db, p, q.person_id, "personId").await?;
     let row = qualification::ActiveModel {
         person_id: Set(q.person_id),
         kind: Set(q.kind.to_string()),
@@ -582,9 +582,9 @@ pub async fn update_qualification<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| {
-            ApiError::not_found(format!("input.qualificationId: no qualification {id}"))
+            ApiError::not_found_at("qualificationId", format!("no qualification {id}"))
         })?;
-    let (_, urns) = writable_person(db, p, before.person_id, "input.qualificationId").await?;
+    let (_, urns) = writable_person(db, p, before.person_id, "qualificationId").await?;
     let mut after = before.clone();
     if let Some(v) = patch.kind {
         after.kind = v.to_string();
@@ -600,7 +600,7 @@ pub async fn update_qualification<C: ConnectionTrait>(
     }
     if after.completed_on.is_some_and(|c| c < after.started_on) {
         return Err(ApiError::bad_input(
-            "input.completedOn",
+            "completedOn",
             "must not be before the course started",
         ));
     }
