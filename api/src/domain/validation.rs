@@ -2,7 +2,10 @@
 //!
 //! Each function checks one value and, on failure, returns a message that reads after the
 //! field's name ("must be ..."); the GraphQL layer turns it into a `BAD_USER_INPUT` error
-//! naming the field. Nothing here knows which field it is checking.
+//! naming the field. Nothing here knows which field it is checking, nor what day it is:
+//! rules about dates take `today` from the caller.
+
+use chrono::{Datelike, Days, NaiveDate};
 
 /// Free text such as a report's `challenges`: at most `max_chars` characters (Unicode scalar
 /// values, not bytes, so a name in any script gets the same allowance), and no control
@@ -84,6 +87,134 @@ pub fn hours_per_week(v: f64) -> Result<(), String> {
         Ok(())
     } else {
         Err("must be a number of hours from 0 to 60".to_owned())
+    }
+}
+
+/// A count of pupils or applications: a whole number, 0 or more (SPEC 4.5).
+pub fn count(v: i32) -> Result<i32, String> {
+    if v < 0 {
+        Err("must be a whole number, 0 or more".to_owned())
+    } else {
+        Ok(v)
+    }
+}
+
+/// The earliest day a SENCO record (appointment, service, course) may name.
+const EARLIEST_RECORD: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// A day in a SENCO's past (prior service, a course): from 1970 and not after `today`.
+pub fn past_date(d: NaiveDate, today: NaiveDate) -> Result<NaiveDate, String> {
+    if d < EARLIEST_RECORD {
+        return Err("must be on or after 1970-01-01".to_owned());
+    }
+    if d > today {
+        return Err("must not be in the future".to_owned());
+    }
+    Ok(d)
+}
+
+/// A day an appointment starts or ends: it may be recorded ahead of time, but not years
+/// ahead (from 1970 to a year after `today`).
+pub fn appointment_date(d: NaiveDate, today: NaiveDate) -> Result<NaiveDate, String> {
+    if d < EARLIEST_RECORD || d > today + Days::new(366) {
+        return Err("must be between 1970-01-01 and a year from today".to_owned());
+    }
+    Ok(d)
+}
+
+/// A date a termly report states (policy, review, publication): from 1990 and not after
+/// `today` (SPEC 4.5: dates not after today).
+pub fn report_date(d: NaiveDate, today: NaiveDate) -> Result<NaiveDate, String> {
+    if d > today {
+        return Err("must not be after today".to_owned());
+    }
+    if d.year() < 1990 {
+        return Err("must be in 1990 or later".to_owned());
+    }
+    Ok(d)
+}
+
+/// A report's academic year (the calendar year it starts in): from 2009, when the duty
+/// began, to the year after `today`'s.
+pub fn academic_year(v: i32, today: NaiveDate) -> Result<i32, String> {
+    let next = today.year() + 1;
+    if (2009..=next).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("must be from 2009 to {next}"))
+    }
+}
+
+/// An e-mail address as a school office types one: trimmed, at most 254 characters, no
+/// spaces or control characters, one `@` with a dotted domain after it. Returns the value
+/// to store.
+pub fn email(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    let ok = v.len() <= 254
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+        && v.split_once('@').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && b.contains('.')
+                && !b.starts_with('.')
+                && !b.ends_with('.')
+                && !b.contains('@')
+        });
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err("is not an e-mail address".to_owned())
+    }
+}
+
+/// Optional free text (a provider, a description): checked as [`free_text`], trimmed, and
+/// `None` when blank, so that a blank value clears rather than stores spaces.
+pub fn optional_text(v: Option<String>, max_chars: usize) -> Result<Option<String>, String> {
+    match v {
+        None => Ok(None),
+        Some(t) => {
+            free_text(&t, max_chars)?;
+            let t = t.trim().to_string();
+            Ok((!t.is_empty()).then_some(t))
+        }
+    }
+}
+
+/// The pupil counts of a termly report (SPEC 4.5): `senSupport + ehcp <= pupilsWithSend <=
+/// numberOnRoll`. On failure, the message for `pupilsWithSend`, the figure both bounds
+/// concern.
+pub fn pupil_counts(
+    number_on_roll: i32,
+    pupils_with_send: i32,
+    sen_support: i32,
+    ehcp: i32,
+) -> Result<(), String> {
+    if i64::from(sen_support) + i64::from(ehcp) > i64::from(pupils_with_send) {
+        return Err("must be at least senSupport + ehcp".to_owned());
+    }
+    if pupils_with_send > number_on_roll {
+        return Err("must not exceed numberOnRoll".to_owned());
+    }
+    Ok(())
+}
+
+/// A client's retry key: 1 to 200 characters, no control characters.
+pub fn idempotency_key(k: &str) -> Result<(), String> {
+    if k.is_empty() || k.len() > 200 || k.chars().any(char::is_control) {
+        Err("must be 1 to 200 characters without control characters".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// The version an amendment names: 0 or more (0 for a first submission).
+pub fn expected_version(v: i32) -> Result<i32, String> {
+    if v < 0 {
+        Err("must be 0 or more".to_owned())
+    } else {
+        Ok(v)
     }
 }
 
@@ -204,5 +335,68 @@ mod tests {
         for bad in [-0.5, 60.01, f64::NAN, f64::INFINITY] {
             assert!(hours_per_week(bad).is_err(), "{bad}");
         }
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+    }
+
+    #[test]
+    fn pupils_with_send_lies_between_its_parts_and_the_roll() {
+        assert!(pupil_counts(200, 40, 30, 10).is_ok());
+        assert_eq!(
+            pupil_counts(200, 39, 30, 10),
+            Err("must be at least senSupport + ehcp".to_owned())
+        );
+        assert_eq!(
+            pupil_counts(39, 40, 30, 10),
+            Err("must not exceed numberOnRoll".to_owned())
+        );
+        assert!(
+            pupil_counts(i32::MAX, i32::MAX, i32::MAX, 0).is_ok(),
+            "no overflow"
+        );
+    }
+
+    #[test]
+    fn dates_in_the_past_may_be_today_but_not_tomorrow() {
+        let today = day(2026, 12, 1);
+        assert!(past_date(today, today).is_ok());
+        assert!(past_date(day(2026, 12, 2), today).is_err());
+        assert!(past_date(day(1969, 12, 31), today).is_err());
+        assert!(report_date(day(1989, 12, 31), today).is_err());
+        assert!(appointment_date(day(2027, 12, 2), today).is_ok());
+        assert!(appointment_date(day(2027, 12, 3), today).is_err());
+    }
+
+    #[test]
+    fn academic_years_run_from_2009_to_next_year() {
+        let today = day(2026, 12, 1);
+        assert!(academic_year(2009, today).is_ok());
+        assert!(academic_year(2027, today).is_ok());
+        assert!(academic_year(2028, today).is_err());
+        assert!(academic_year(2008, today).is_err());
+    }
+
+    #[test]
+    fn e_mail_addresses_need_a_dotted_domain() {
+        assert_eq!(email(" a@b.org ").as_deref(), Ok("a@b.org"));
+        for bad in [
+            "a@b",
+            "@b.org",
+            "a@.org",
+            "a@b.org.",
+            "a b@c.org",
+            "a@b@c.org",
+        ] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn blank_optional_text_is_none() {
+        assert_eq!(optional_text(Some("  ".into()), 10), Ok(None));
+        assert_eq!(optional_text(Some(" x ".into()), 10), Ok(Some("x".into())));
+        assert!(optional_text(Some("bell\u{7}".into()), 10).is_err());
     }
 }

@@ -1,7 +1,6 @@
 //! Termly SENCO reports over GraphQL: submission, reading, history and summaries (SPEC 4.5).
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::Datelike;
 use entity::termly_report;
 
 use crate::domain::money;
@@ -322,43 +321,31 @@ pub struct SubmitTermlyReportInput {
     pub training_undertaken: Option<String>,
 }
 
+fn bad(field: &str) -> impl Fn(String) -> ApiError + '_ {
+    move |m| ApiError::bad_input(field, m)
+}
+
 fn count(v: i32, field: &str) -> ApiResult<i32> {
-    if v < 0 {
-        return Err(ApiError::bad_input(
-            field,
-            "must be a whole number, 0 or more",
-        ));
-    }
-    Ok(v)
+    validation::count(v).map_err(bad(field))
 }
 
 fn text(v: Option<String>, field: &str) -> ApiResult<Option<String>> {
     match v {
         None => Ok(None),
         Some(t) => {
-            validation::free_text(&t, 10_000).map_err(|m| ApiError::bad_input(field, m))?;
+            validation::free_text(&t, 10_000).map_err(bad(field))?;
             Ok(Some(t))
         }
     }
 }
 
 fn not_future(d: Option<Date>, field: &str) -> ApiResult<Option<chrono::NaiveDate>> {
-    match d {
-        Some(d) if d.0 > today() => Err(ApiError::bad_input(field, "must not be after today")),
-        Some(d) if d.0.year() < 1990 => Err(ApiError::bad_input(field, "must be in 1990 or later")),
-        other => Ok(other.map(|d| d.0)),
-    }
+    d.map(|d| validation::report_date(d.0, today()).map_err(bad(field)))
+        .transpose()
 }
 
 fn academic_year(v: i32, field: &str) -> ApiResult<i32> {
-    let next = today().year() + 1;
-    if !(2009..=next).contains(&v) {
-        return Err(ApiError::bad_input(
-            field,
-            format!("must be from 2009 to {next}"),
-        ));
-    }
-    Ok(v)
+    validation::academic_year(v, today()).map_err(bad(field))
 }
 
 fn validate(input: SubmitTermlyReportInput) -> ApiResult<reports::Submission> {
@@ -371,34 +358,14 @@ fn validate(input: SubmitTermlyReportInput) -> ApiResult<reports::Submission> {
         input.ehcp_applications_in_process,
         "input.ehcpApplicationsInProcess",
     )?;
-    if i64::from(k) + i64::from(e) > i64::from(send) {
-        return Err(ApiError::bad_input(
-            "input.pupilsWithSend",
-            "must be at least senSupport + ehcp",
-        ));
-    }
-    if send > nor {
-        return Err(ApiError::bad_input(
-            "input.pupilsWithSend",
-            "must not exceed numberOnRoll",
-        ));
-    }
+    validation::pupil_counts(nor, send, k, e).map_err(bad("input.pupilsWithSend"))?;
     let hours = input.non_contact_hours_per_week;
-    validation::hours_per_week(hours)
-        .map_err(|m| ApiError::bad_input("input.nonContactHoursPerWeek", m))?;
-    if let Some(k) = &input.idempotency_key
-        && (k.is_empty() || k.len() > 200 || k.chars().any(char::is_control))
-    {
-        return Err(ApiError::bad_input(
-            "input.idempotencyKey",
-            "must be 1 to 200 characters without control characters",
-        ));
+    validation::hours_per_week(hours).map_err(bad("input.nonContactHoursPerWeek"))?;
+    if let Some(key) = &input.idempotency_key {
+        validation::idempotency_key(key).map_err(bad("input.idempotencyKey"))?;
     }
-    if input.expected_version.is_some_and(|v| v < 0) {
-        return Err(ApiError::bad_input(
-            "input.expectedVersion",
-            "must be 0 or more",
-        ));
+    if let Some(v) = input.expected_version {
+        validation::expected_version(v).map_err(bad("input.expectedVersion"))?;
     }
     Ok(reports::Submission {
         school_urn: input.school_urn,

@@ -509,59 +509,20 @@ fn bad(field: &str) -> impl Fn(String) -> ApiError + '_ {
     move |m| ApiError::bad_input(field, m)
 }
 
-/// Earliest date accepted for SENCO records.
-fn earliest() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
-}
-
 fn past_date(d: Date, field: &str) -> ApiResult<NaiveDate> {
-    if d.0 < earliest() {
-        return Err(ApiError::bad_input(field, "must be on or after 1970-01-01"));
-    }
-    if d.0 > today() {
-        return Err(ApiError::bad_input(field, "must not be in the future"));
-    }
-    Ok(d.0)
+    validation::past_date(d.0, today()).map_err(bad(field))
 }
 
 fn appointment_start(d: Date, field: &str) -> ApiResult<NaiveDate> {
-    // An appointment may be recorded ahead of its first day, but not years ahead.
-    if d.0 < earliest() || d.0 > today() + chrono::Days::new(366) {
-        return Err(ApiError::bad_input(
-            field,
-            "must be between 1970-01-01 and a year from today",
-        ));
-    }
-    Ok(d.0)
+    validation::appointment_date(d.0, today()).map_err(bad(field))
 }
 
 fn optional_text(v: Option<String>, max: usize, field: &str) -> ApiResult<Option<String>> {
-    match v {
-        None => Ok(None),
-        Some(t) => {
-            validation::free_text(&t, max).map_err(bad(field))?;
-            let t = t.trim().to_string();
-            Ok((!t.is_empty()).then_some(t))
-        }
-    }
+    validation::optional_text(v, max).map_err(bad(field))
 }
 
 fn email(v: &str, field: &str) -> ApiResult<String> {
-    let v = v.trim();
-    let ok = v.len() <= 254
-        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
-        && v.split_once('@').is_some_and(|(a, b)| {
-            !a.is_empty()
-                && b.contains('.')
-                && !b.starts_with('.')
-                && !b.ends_with('.')
-                && !b.contains('@')
-        });
-    if ok {
-        Ok(v.to_string())
-    } else {
-        Err(ApiError::bad_input(field, "is not an e-mail address"))
-    }
+    validation::email(v).map_err(bad(field))
 }
 
 fn hours(v: Option<f64>, field: &str) -> ApiResult<Option<f64>> {
