@@ -248,6 +248,65 @@ pub fn cluster_issues(f: &ClusterFacts, as_of: NaiveDate, th: &ClusterThresholds
     issues
 }
 
+/// Longest review interval accepted, in months.
+pub const MAX_REVIEW_INTERVAL_MONTHS: i32 = 60;
+/// Most member schools in one cluster.
+pub const MAX_MEMBERS: usize = 50;
+
+/// The member list's shape: two or more schools (a cluster shares a SENCO between
+/// schools, Code 6.92), none twice, not absurdly many.
+pub fn member_list(urns: &[i32]) -> Result<(), String> {
+    if urns.len() < 2 {
+        return Err("a cluster needs two or more member schools".to_owned());
+    }
+    if urns.len() > MAX_MEMBERS {
+        return Err(format!(
+            "a cluster may have at most {MAX_MEMBERS} member schools"
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for u in urns {
+        if !seen.insert(*u) {
+            return Err(format!("school {u} is listed more than once"));
+        }
+    }
+    Ok(())
+}
+
+/// A cluster's dates and review interval, as of `today`; on failure the field at fault
+/// (`lastReviewedOn`, `reviewIntervalMonths` or `endedOn`) and why.
+pub fn cluster_dates(
+    started_on: NaiveDate,
+    last_reviewed_on: Option<NaiveDate>,
+    ended_on: Option<NaiveDate>,
+    interval: i32,
+    today: NaiveDate,
+) -> Result<(), (&'static str, String)> {
+    // A review recorded in the future would hold REVIEW_OVERDUE off indefinitely.
+    if last_reviewed_on.is_some_and(|r| r > today) {
+        return Err(("lastReviewedOn", "must not be in the future".to_owned()));
+    }
+    if !(1..=MAX_REVIEW_INTERVAL_MONTHS).contains(&interval) {
+        return Err((
+            "reviewIntervalMonths",
+            format!("must be between 1 and {MAX_REVIEW_INTERVAL_MONTHS}"),
+        ));
+    }
+    if last_reviewed_on.is_some_and(|r| r < started_on) {
+        return Err((
+            "lastReviewedOn",
+            "must not be before the cluster started".to_owned(),
+        ));
+    }
+    if ended_on.is_some_and(|e| e < started_on) {
+        return Err((
+            "endedOn",
+            "must not be before the cluster started".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 // Panicking on a malformed test fixture is the right failure in a test.
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -105,6 +105,77 @@ pub fn sort_issues(issues: &mut [Issue]) {
     });
 }
 
+/// One issue, with the cluster it concerns when it comes from a cluster check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundIssue {
+    /// The issue.
+    pub issue: Issue,
+    /// The cluster, for cluster checks.
+    pub cluster_id: Option<i64>,
+}
+
+impl FoundIssue {
+    /// Most severe first, then school (cluster-wide first), code, cluster: a total order,
+    /// so pages are stable from one request to the next.
+    pub fn sort_key(&self) -> (u8, i32, &'static str, i64) {
+        (
+            self.issue.severity.rank(),
+            self.issue.school_urn.unwrap_or(i32::MIN),
+            self.issue.code,
+            self.cluster_id.unwrap_or(0),
+        )
+    }
+}
+
+/// The checks of one cluster active on the day asked about (SPEC 4.6).
+#[derive(Debug, Clone)]
+pub struct ClusterChecks {
+    /// The cluster.
+    pub id: i64,
+    /// Its name, which prefixes each message.
+    pub name: String,
+    /// Its issues, cluster-wide and per member.
+    pub issues: Vec<Issue>,
+}
+
+/// One list of issues from the school checks and the checks of the clusters active that
+/// day, sorted by [`FoundIssue::sort_key`]: a cluster issue is kept when `keep` accepts its
+/// school (`None` for a cluster-wide issue), so that a reader sees a cluster's problems at
+/// the schools in view (and the cluster-wide ones when wanted), never the details of a
+/// member out of view. Each cluster message is prefixed with the cluster's name.
+pub fn gather(
+    school_issues: impl IntoIterator<Item = Issue>,
+    clusters: impl IntoIterator<Item = ClusterChecks>,
+    keep: impl Fn(Option<i32>) -> bool,
+) -> Vec<FoundIssue> {
+    let mut out: Vec<FoundIssue> = school_issues
+        .into_iter()
+        .map(|issue| FoundIssue {
+            issue,
+            cluster_id: None,
+        })
+        .collect();
+    for c in clusters {
+        for issue in c.issues {
+            if keep(issue.school_urn) {
+                out.push(FoundIssue {
+                    issue: with_cluster_name(issue, &c.name),
+                    cluster_id: Some(c.id),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out
+}
+
+/// Prefixes a cluster check's message with the cluster's name, so a list mixing several
+/// clusters' issues says which is which.
+fn with_cluster_name(mut issue: Issue, name: &str) -> Issue {
+    issue.message = format!("Cluster \u{201c}{name}\u{201d}: {}", issue.message);
+    issue
+}
+
 /// What the school checks need to know about one current SENCO appointment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppointmentFacts {

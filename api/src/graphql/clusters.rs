@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use entity::{audit_event, cluster};
 
 use crate::domain::clusters::{cluster_issues, next_review_due};
-use crate::domain::compliance::{Issue, school_issues};
+use crate::domain::compliance::{ClusterChecks, FoundIssue, Issue, gather, school_issues};
+use crate::domain::qualification::is_current_on;
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::schools::{School, SchoolFilter, parse_id};
@@ -215,15 +216,11 @@ pub async fn school_compliance(
 ) -> ApiResult<Vec<ComplianceIssue>> {
     let l = loaders(ctx)?;
     let th = rc(ctx)?.config.cluster_thresholds;
-    let mut found: Vec<compliance::FoundIssue> = Vec::new();
-    if let Some(facts) = loaders::one(&l.school_facts, (urn, as_of)).await? {
-        found.extend(school_issues(&facts, as_of).into_iter().map(|issue| {
-            compliance::FoundIssue {
-                issue,
-                cluster_id: None,
-            }
-        }));
-    }
+    let own = match loaders::one(&l.school_facts, (urn, as_of)).await? {
+        Some(facts) => school_issues(&facts, as_of),
+        None => Vec::new(),
+    };
+    let mut clusters = Vec::new();
     for id in loaders::one(&l.clusters_of_school, urn)
         .await?
         .unwrap_or_default()
@@ -232,21 +229,15 @@ pub async fn school_compliance(
             continue;
         };
         let c = &state.cluster;
-        let active = c.started_on <= as_of && c.ended_on.is_none_or(|e| e >= as_of);
-        if !active {
-            continue;
-        }
-        for issue in cluster_issues(&state.facts, as_of, &th) {
-            if issue.school_urn == Some(urn) {
-                found.push(compliance::FoundIssue {
-                    issue: compliance::with_cluster_name(issue, &c.name),
-                    cluster_id: Some(id),
-                });
-            }
+        if is_current_on(c.started_on, c.ended_on, as_of) {
+            clusters.push(ClusterChecks {
+                id,
+                name: c.name.clone(),
+                issues: cluster_issues(&state.facts, as_of, &th),
+            });
         }
     }
-    found.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    Ok(found
+    Ok(gather(own, clusters, |u| u == Some(urn))
         .into_iter()
         .map(|f| ComplianceIssue {
             issue: f.issue,
@@ -382,7 +373,7 @@ impl ClustersQuery {
         )
         .await?;
         let total = all.len() as u64;
-        let rows: Vec<compliance::FoundIssue> = all
+        let rows: Vec<FoundIssue> = all
             .into_iter()
             .filter(|f| {
                 page.after.as_ref().is_none_or(|(r, u, c, id)| {

@@ -18,17 +18,12 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::auth::Principal;
-use crate::domain::clusters::{ClusterFacts, ClusterMemberFacts, MemberAppointment};
+use crate::domain::clusters::{self as rules, ClusterFacts, ClusterMemberFacts, MemberAppointment};
 use crate::domain::qualification::QualificationStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::store::schools::SchoolQuery;
 use crate::store::scope::{self, WriteAction};
 use crate::store::{Page, Paged, audit, sencos};
-
-/// Longest review interval accepted, in months.
-pub const MAX_REVIEW_INTERVAL_MONTHS: i32 = 60;
-/// Most member schools in one cluster.
-pub const MAX_MEMBERS: usize = 50;
 
 /// A new cluster, validated for shape by the caller (names trimmed, dates parsed).
 #[derive(Debug, Clone)]
@@ -94,30 +89,9 @@ impl<'a> Snapshot<'a> {
     }
 }
 
-/// Checks the member list's shape: two or more, none twice, not absurdly many.
-pub fn check_members(urns: &[i32], field: &str) -> ApiResult<()> {
-    if urns.len() < 2 {
-        return Err(ApiError::bad_input(
-            field,
-            "a cluster needs two or more member schools",
-        ));
-    }
-    if urns.len() > MAX_MEMBERS {
-        return Err(ApiError::bad_input(
-            field,
-            format!("a cluster may have at most {MAX_MEMBERS} member schools"),
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    for u in urns {
-        if !seen.insert(*u) {
-            return Err(ApiError::bad_input(
-                field,
-                format!("school {u} is listed more than once"),
-            ));
-        }
-    }
-    Ok(())
+/// Checks the member list's shape (`domain::clusters::member_list`).
+fn check_members(urns: &[i32], field: &str) -> ApiResult<()> {
+    rules::member_list(urns).map_err(|m| ApiError::bad_input(field, m))
 }
 
 /// Loads the member schools, `BAD_USER_INPUT` naming `field` for any URN with no school,
@@ -172,36 +146,8 @@ fn check_dates(
     interval: i32,
     today: NaiveDate,
 ) -> ApiResult<()> {
-    // A review recorded in the future would hold REVIEW_OVERDUE off indefinitely.
-    if last_reviewed_on.is_some_and(|r| r > today) {
-        return Err(ApiError::bad_input(
-            "lastReviewedOn",
-            "must not be in the future",
-        ));
-    }
-    if !(1..=MAX_REVIEW_INTERVAL_MONTHS).contains(&interval) {
-        return Err(ApiError::bad_input(
-            "reviewIntervalMonths",
-            format!("must be between 1 and {MAX_REVIEW_INTERVAL_MONTHS}"),
-        ));
-    }
-    if let Some(r) = last_reviewed_on
-        && r < started_on
-    {
-        return Err(ApiError::bad_input(
-            "lastReviewedOn",
-            "must not be before the cluster started",
-        ));
-    }
-    if let Some(e) = ended_on
-        && e < started_on
-    {
-        return Err(ApiError::bad_input(
-            "endedOn",
-            "must not be before the cluster started",
-        ));
-    }
-    Ok(())
+    rules::cluster_dates(started_on, last_reviewed_on, ended_on, interval, today)
+        .map_err(|(field, m)| ApiError::bad_input(field, m))
 }
 
 /// Member URNs of one cluster, ascending.
@@ -589,12 +535,11 @@ pub async fn facts<C: ConnectionTrait>(
     let appointments: Vec<senco_appointment::Model> = senco_appointment::Entity::find()
         .filter(senco_appointment::Column::PersonId.is_in(people.iter().copied()))
         .filter(senco_appointment::Column::SchoolUrn.is_in(all_urns.iter().copied()))
-        .filter(senco_appointment::Column::StartedOn.lte(as_of))
-        .filter(
-            Condition::any()
-                .add(senco_appointment::Column::EndedOn.is_null())
-                .add(senco_appointment::Column::EndedOn.gte(as_of)),
-        )
+        .filter(super::current_on(
+            senco_appointment::Column::StartedOn,
+            senco_appointment::Column::EndedOn,
+            as_of,
+        ))
         .order_by_asc(senco_appointment::Column::StartedOn)
         .all(db)
         .await?;
@@ -668,12 +613,11 @@ pub async fn active_with_member_in<C: ConnectionTrait>(
                     .to_owned(),
             ),
         )
-        .filter(cluster::Column::StartedOn.lte(as_of))
-        .filter(
-            Condition::any()
-                .add(cluster::Column::EndedOn.is_null())
-                .add(cluster::Column::EndedOn.gte(as_of)),
-        )
+        .filter(super::current_on(
+            cluster::Column::StartedOn,
+            cluster::Column::EndedOn,
+            as_of,
+        ))
         .order_by_asc(cluster::Column::Id)
         .all(db)
         .await?)

@@ -12,34 +12,13 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 
 use crate::domain::clusters::{ClusterThresholds, cluster_issues};
 use crate::domain::compliance::{
-    AppointmentFacts, Issue, LatestReportFacts, SchoolFacts, Severity, school_issues,
+    AppointmentFacts, ClusterChecks, FoundIssue, LatestReportFacts, SchoolFacts, Severity, gather,
+    school_issues,
 };
 use crate::domain::eligibility::{InductionStatus, eligibility_issues};
 use crate::domain::terms::AcademicTerm;
 use crate::error::ApiResult;
 use crate::store::{clusters, sencos};
-
-/// One issue, with the cluster it concerns when it comes from a cluster check.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FoundIssue {
-    /// The issue.
-    pub issue: Issue,
-    /// The cluster, for cluster checks.
-    pub cluster_id: Option<i64>,
-}
-
-impl FoundIssue {
-    /// Most severe first, then school (cluster-wide first), code, cluster: a total order,
-    /// so pages are stable from one request to the next.
-    pub fn sort_key(&self) -> (u8, i32, &'static str, i64) {
-        (
-            self.issue.severity.rank(),
-            self.issue.school_urn.unwrap_or(i32::MIN),
-            self.issue.code,
-            self.cluster_id.unwrap_or(0),
-        )
-    }
-}
 
 /// The stored term name's place in the academic year, in SQL (for ordering reports).
 fn term_index_sql(alias: &str) -> String {
@@ -172,14 +151,7 @@ pub async fn issues<C: ConnectionTrait>(
 ) -> ApiResult<Vec<FoundIssue>> {
     let facts = school_facts(db, cond.clone(), as_of).await?;
     let in_scope: HashSet<i32> = facts.iter().map(|f| f.urn).collect();
-    let mut out: Vec<FoundIssue> = facts
-        .iter()
-        .flat_map(|f| school_issues(f, as_of))
-        .map(|issue| FoundIssue {
-            issue,
-            cluster_id: None,
-        })
-        .collect();
+    let mut clusters_found = Vec::new();
     if !in_scope.is_empty() {
         let select: SelectStatement = Query::select()
             .column(school::Column::Urn)
@@ -187,30 +159,23 @@ pub async fn issues<C: ConnectionTrait>(
             .cond_where(cond)
             .to_owned();
         let active = clusters::active_with_member_in(db, select, as_of).await?;
-        let states = clusters::facts(db, active, as_of).await?;
-        for (id, state) in states {
-            for issue in cluster_issues(&state.facts, as_of, thresholds) {
-                if issue.school_urn.is_none_or(|u| in_scope.contains(&u)) {
-                    out.push(FoundIssue {
-                        issue: with_cluster_name(issue, &state.cluster.name),
-                        cluster_id: Some(id),
-                    });
-                }
-            }
+        for (id, state) in clusters::facts(db, active, as_of).await? {
+            clusters_found.push(ClusterChecks {
+                id,
+                name: state.cluster.name.clone(),
+                issues: cluster_issues(&state.facts, as_of, thresholds),
+            });
         }
     }
+    let mut out = gather(
+        facts.iter().flat_map(|f| school_issues(f, as_of)),
+        clusters_found,
+        |urn| urn.is_none_or(|u| in_scope.contains(&u)),
+    );
     if let Some(sev) = severities {
         out.retain(|i| sev.contains(&i.issue.severity));
     }
-    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(out)
-}
-
-/// Prefixes a cluster check's message with the cluster's name, so a list mixing several
-/// clusters' issues says which is which.
-pub fn with_cluster_name(mut issue: Issue, name: &str) -> Issue {
-    issue.message = format!("Cluster \u{201c}{name}\u{201d}: {}", issue.message);
-    issue
 }
 
 /// School facts for (URN, as-of) keys: one computation per distinct date (DataLoaders).

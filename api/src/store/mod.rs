@@ -44,3 +44,17 @@ impl<T> Paged<T> {
         }
     }
 }
+
+/// `started <= t AND (ended IS NULL OR ended >= t)`: a period current on `t`, the database's
+/// form of [`crate::domain::qualification::is_current_on`] (SPEC 4.4 rule 7).
+pub fn current_on<C: sea_orm::ColumnTrait>(
+    started: C,
+    ended: C,
+    t: chrono::NaiveDate,
+) -> sea_orm::Condition {
+    sea_orm::Condition::all().add(started.lte(t)).add(
+        sea_orm::Condition::any()
+            .add(ended.is_null())
+            .add(ended.gte(t)),
+    )
+}

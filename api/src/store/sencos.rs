@@ -886,13 +886,11 @@ async fn deadlines_within<C: ConnectionTrait>(
     let mut a_cond =
         Condition::all().add(senco_appointment::Column::SchoolUrn.in_subquery(schools_sel.clone()));
     if q.current_only {
-        a_cond = a_cond
-            .add(senco_appointment::Column::StartedOn.lte(as_of))
-            .add(
-                Condition::any()
-                    .add(senco_appointment::Column::EndedOn.is_null())
-                    .add(senco_appointment::Column::EndedOn.gte(as_of)),
-            );
+        a_cond = a_cond.add(super::current_on(
+            senco_appointment::Column::StartedOn,
+            senco_appointment::Column::EndedOn,
+            as_of,
+        ));
     }
     if let Some(ids) = &q.appointment_ids {
         a_cond = a_cond.add(senco_appointment::Column::Id.is_in(ids.iter().copied()));
