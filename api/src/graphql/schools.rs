@@ -5,7 +5,7 @@ use entity::{local_authority, school, school_census, trust};
 
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::{Date, connection, connection_type, loaders, page, rc};
+use crate::graphql::{Date, connection, connection_type, loaders, page, parse_id, rc};
 use crate::service;
 use crate::store::{self, schools::SchoolQuery};
 
@@ -264,9 +264,9 @@ impl School {
         ctx: &Context<'_>,
         #[graphql(desc = "The date to check on; today in Europe/London when omitted.")]
         as_of: Option<Date>,
-    ) -> async_graphql::Result<Vec<crate::graphql::clusters::ComplianceIssue>> {
+    ) -> async_graphql::Result<Vec<crate::graphql::compliance::ComplianceIssue>> {
         let as_of = as_of.map_or_else(super::today, |d| d.0);
-        Ok(crate::graphql::clusters::school_compliance(ctx, self.0.urn, as_of).await?)
+        Ok(crate::graphql::compliance::school_compliance(ctx, self.0.urn, as_of).await?)
     }
     /// The latest version of each of the school's termly reports, newest term first.
     async fn termly_reports(
@@ -307,14 +307,6 @@ pub struct SchoolFilter {
     pub kinds: Option<Vec<SchoolKind>>,
     /// Only schools whose name contains this text, ignoring case.
     pub name_contains: Option<String>,
-}
-
-/// Parses a GraphQL `ID` holding a positive integer.
-pub fn parse_id(id: &async_graphql::ID, field: &str) -> ApiResult<i64> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|v| *v > 0)
-        .ok_or_else(|| ApiError::bad_input(field, "is not an id this service issued"))
 }
 
 impl SchoolFilter {

@@ -9,8 +9,8 @@ use crate::domain::eligibility::{self, InductionStatus as DomainInduction};
 use crate::domain::qualification as rules;
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::schools::{School, parse_id};
-use crate::graphql::{Date, connection, connection_type, loaders, page, rc, today};
+use crate::graphql::schools::School;
+use crate::graphql::{Date, connection, connection_type, loaders, page, parse_id, rc, today};
 use crate::service;
 use crate::store::{self, scope, sencos};
 
