@@ -20,7 +20,8 @@ use crate::db::Db;
 use crate::domain::compliance::SchoolFacts;
 use crate::error::{ApiError, ApiResult};
 use crate::store::clusters::{self, ClusterState};
-use crate::store::sencos::{self, Deadline};
+use crate::store::deadlines::{self, Deadline};
+use crate::store::sencos;
 use crate::store::{compliance, reports, schools};
 
 /// A failed batch load, shared by every waiter on the batch.
@@ -235,7 +236,7 @@ async fn load_deadlines(
     }
     let mut out = HashMap::new();
     for (date, ids) in by_date {
-        for d in sencos::deadlines_for_appointments(&db.conn, ids, date).await? {
+        for d in deadlines::deadlines_for_appointments(&db.conn, ids, date).await? {
             out.insert((d.appointment.id, date), d);
         }
     }

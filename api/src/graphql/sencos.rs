@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::schools::School;
 use crate::graphql::{Date, connection, connection_type, loaders, page, parse_id, rc, today};
 use crate::service;
-use crate::store::{self, scope, sencos};
+use crate::store::{self, deadlines, scope, sencos};
 
 /// A teacher's induction status.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -307,7 +307,7 @@ impl SencoAppointment {
 }
 
 /// The qualification duty of one appointment, as of a date (SPEC 4.4).
-pub struct QualificationDeadline(pub sencos::Deadline);
+pub struct QualificationDeadline(pub deadlines::Deadline);
 
 connection_type!(
     QualificationDeadlineConnection,
@@ -600,7 +600,7 @@ impl SencosQuery {
         {
             return Err(ApiError::bad_input("filter.urns", "at most 1000 URNs").into());
         }
-        let q = sencos::DeadlineQuery {
+        let q = deadlines::DeadlineQuery {
             la_code: f.la_code,
             trust_uid: f.trust_uid,
             urns: f.urns,
@@ -613,7 +613,7 @@ impl SencosQuery {
         let as_of = as_of.map_or_else(today, |d| d.0);
         let all = service::sencos::deadlines(&rc.db, &rc.principal, q, as_of).await?;
         let total = all.len() as u64;
-        let rows: Vec<sencos::Deadline> = all
+        let rows: Vec<deadlines::Deadline> = all
             .iter()
             .filter(|d| page.after.is_none_or(|after| d.sort_key() > after))
             .take(page.first as usize + 1)

@@ -10,10 +10,10 @@ use crate::auth::Principal;
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::freshness::{self, Depends, Touched};
+use crate::store::deadlines::{self, Deadline, DeadlineQuery};
 use crate::store::scope;
 use crate::store::sencos::{
-    self, AppointmentPatch, Deadline, DeadlineQuery, NewAppointment, PersonPatch,
-    QualificationPatch,
+    self, AppointmentPatch, NewAppointment, PersonPatch, QualificationPatch,
 };
 use crate::store::{duty, sencos::NewQualification};
 
@@ -153,7 +153,7 @@ pub async fn deadlines(
         p,
         Depends::Staff,
         format!("deadlines|{q:?}|{as_of}"),
-        async |txn| sencos::deadlines(txn, p, &q, as_of).await,
+        async |txn| deadlines::deadlines(txn, p, &q, as_of).await,
     )
     .await
 }

@@ -23,7 +23,7 @@ use crate::domain::qualification::QualificationStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::store::schools::SchoolQuery;
 use crate::store::scope::{self, WriteAction};
-use crate::store::{Page, Paged, audit, sencos};
+use crate::store::{Page, Paged, audit, deadlines, sencos};
 
 /// A new cluster, validated for shape by the caller (names trimmed, dates parsed).
 #[derive(Debug, Clone)]
@@ -546,11 +546,15 @@ pub async fn facts<C: ConnectionTrait>(
     let statuses: HashMap<i64, QualificationStatus> = if appointments.is_empty() {
         HashMap::new()
     } else {
-        sencos::deadlines_for_appointments(db, appointments.iter().map(|a| a.id).collect(), as_of)
-            .await?
-            .into_iter()
-            .map(|d| (d.appointment.id, d.outcome.status))
-            .collect()
+        deadlines::deadlines_for_appointments(
+            db,
+            appointments.iter().map(|a| a.id).collect(),
+            as_of,
+        )
+        .await?
+        .into_iter()
+        .map(|d| (d.appointment.id, d.outcome.status))
+        .collect()
     };
     // The latest-starting current appointment of each (person, school) pair speaks for it.
     let mut by_pair: HashMap<(i64, i32), &senco_appointment::Model> = HashMap::new();

@@ -18,7 +18,7 @@ use crate::domain::compliance::{
 use crate::domain::eligibility::{InductionStatus, eligibility_issues};
 use crate::domain::terms::AcademicTerm;
 use crate::error::ApiResult;
-use crate::store::{clusters, sencos};
+use crate::store::{clusters, deadlines};
 
 /// The stored term name's place in the academic year, in SQL (for ordering reports).
 fn term_index_sql(alias: &str) -> String {
@@ -94,7 +94,7 @@ pub async fn school_facts<C: ConnectionTrait>(
     if schools.is_empty() {
         return Ok(Vec::new());
     }
-    let current = sencos::current_deadlines_within(db, cond, as_of).await?;
+    let current = deadlines::current_deadlines_within(db, cond, as_of).await?;
     let mut appointments: HashMap<i32, Vec<AppointmentFacts>> = HashMap::new();
     for d in current {
         let a = &d.appointment;

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod clusters;
 pub mod compliance;
+pub mod deadlines;
 pub mod duty;
 pub mod imports;
 pub mod reports;

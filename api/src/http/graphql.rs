@@ -1,64 +1,24 @@
-//! The HTTP surface: GraphQL over HTTP, GraphiQL, `/health` and `/metrics` (SPEC section 6).
-//!
-//! The GraphQL endpoint is written here rather than taken from async-graphql-axum, whose
+//! The GraphQL endpoint, written here rather than taken from async-graphql-axum, whose
 //! stock handler runs mutations sent by GET and accepts batched arrays: this one accepts one
-//! operation per request, refuses a mutation over GET with 405, and answers a bad token
-//! with 401 before anything runs.
+//! operation per request, refuses a mutation over GET with 405, answers a bad token with
+//! 401 before anything runs, and gives back a whole response kept by
+//! [`crate::freshness::ResponseCache`] when nothing it depends on has changed.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_graphql::{ErrorExtensionValues, ServerError, Value};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::{GRAPHQL_RESPONSE, plain_error, principal, unauthorized, wants_graphql_response};
 use crate::AppState;
 use crate::auth::Principal;
+use crate::freshness::{Counters, Depends};
 use crate::graphql::RequestContext;
-
-const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-
-/// GraphiQL, when enabled.
-pub async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("SENCO Oversight")
-            .finish(),
-    )
-}
-
-/// `GET /health`: 200 while the database answers, 503 otherwise.
-pub async fn health(State(state): State<AppState>) -> Response {
-    let up = tokio::time::timeout(Duration::from_secs(2), state.db.ping())
-        .await
-        .unwrap_or(false);
-    metrics::gauge!("senco_database_up").set(if up { 1.0 } else { 0.0 });
-    let body = if up {
-        r#"{"status":"ok","database":"up"}"#
-    } else {
-        r#"{"status":"unavailable","database":"down"}"#
-    };
-    let status = if up {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// `GET /metrics`: Prometheus text.
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    metrics::counter!("senco_sql_statements_total").absolute(state.db.statements.get());
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
-}
 
 /// The query-string form of a GraphQL request.
 #[derive(Deserialize)]
@@ -68,73 +28,6 @@ pub struct GetParams {
     operation_name: Option<String>,
     variables: Option<String>,
     extensions: Option<String>,
-}
-
-fn wants_graphql_response(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains(GRAPHQL_RESPONSE))
-}
-
-fn error_body(code: &str, message: &str) -> String {
-    serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code } }]
-    })
-    .to_string()
-}
-
-fn plain_error(status: StatusCode, headers: &HeaderMap, code: &str, message: &str) -> Response {
-    let ct = if wants_graphql_response(headers) {
-        GRAPHQL_RESPONSE
-    } else {
-        "application/json"
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, ct)],
-        error_body(code, message),
-    )
-        .into_response()
-}
-
-fn unauthorized(headers: &HeaderMap) -> Response {
-    let mut r = plain_error(
-        StatusCode::UNAUTHORIZED,
-        headers,
-        "UNAUTHENTICATED",
-        "the bearer token is not valid",
-    );
-    r.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(r#"Bearer error="invalid_token""#),
-    );
-    r
-}
-
-/// Resolves the caller from the `Authorization` header: anonymous when absent, `None` when
-/// present but not a valid bearer token (the caller answers 401).
-fn principal(state: &AppState, headers: &HeaderMap) -> Option<Principal> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Some(Principal::anonymous());
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-        })
-        .filter(|t| !t.is_empty());
-    let token = token?;
-    state
-        .verifier
-        .verify(token)
-        .map_err(|e| {
-            tracing::debug!(reason = %e, "refused a token");
-            metrics::counter!("senco_rejected_tokens_total").increment(1);
-        })
-        .ok()
 }
 
 /// `GET /graphql`: queries only.
@@ -283,60 +176,126 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         "application/json"
     };
     let writes = is_mutation(&request.query, request.operation_name.as_deref());
-    // A query answered before, under the same token, operation, variables, date and
-    // database change marker, is answered with the same bytes. A marker that cannot be read
-    // means no caching; execution then reports the database's state itself.
-    let cache_key = (!writes).then(|| response_key(&headers, &request));
-    let version = match &cache_key {
-        Some(_) => crate::freshness::Counters::read(&state.db.conn)
-            .await
-            .ok()
-            .map(|c| c.stamp(crate::freshness::Depends::Everything)),
-        None => None,
+    let kept = if writes {
+        None
+    } else {
+        Kept::look_up(&state, &headers, &request).await
     };
-    let hit = |state: &AppState| match (&cache_key, &version) {
-        (Some(key), Some(v)) => state.responses.get(key, v),
-        _ => None,
-    };
-    let limit = state.config.request_timeout;
-    let mut _turn = None;
-    if let (Some(key), Some(_)) = (&cache_key, &version) {
-        let mut body = hit(&state);
-        if body.is_none() {
-            // Identical requests that miss together wait (within the time limit) for the
-            // first one's answer instead of each computing it.
-            let flight = state.responses.flights.flight(key);
-            _turn = tokio::time::timeout(limit, flight.lock_owned()).await.ok();
-            body = hit(&state);
-        }
-        if let Some(body) = body {
-            metrics::counter!("senco_response_cache_hits_total").increment(1);
-            log_request(&operation, StatusCode::OK, started, 0);
-            return (StatusCode::OK, [(header::CONTENT_TYPE, ct)], body).into_response();
-        }
+    if let Some(body) = kept.as_ref().and_then(|k| k.body.clone()) {
+        metrics::counter!("senco_response_cache_hits_total").increment(1);
+        log_request(&operation, StatusCode::OK, started, 0);
+        return (StatusCode::OK, [(header::CONTENT_TYPE, ct)], body).into_response();
     }
+    let response = match run(&state, &headers, principal, request, writes).await {
+        Ok(r) => r,
+        Err(refused) => {
+            log_request(&operation, StatusCode::SERVICE_UNAVAILABLE, started, 1);
+            return refused;
+        }
+    };
+    let errors = response.errors.len();
+    let (status, body) = match encode(response, graphql_response) {
+        Ok(encoded) => encoded,
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise a response");
+            return plain_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &headers,
+                "INTERNAL_SERVER_ERROR",
+                "internal error",
+            );
+        }
+    };
+    log_request(&operation, status, started, errors);
+    if errors == 0
+        && let Some(k) = kept
+    {
+        state.responses.put(k.key, k.stamp, body.clone());
+    }
+    (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+}
+
+/// A query's place in the response cache: its key, the stamp of the counters now, and the
+/// body kept under both, if any. Holding it makes identical requests that miss together
+/// wait (within the time limit) for the first one's answer instead of each computing it.
+struct Kept {
+    key: String,
+    stamp: String,
+    body: Option<Bytes>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Kept {
+    /// `None` when the counters cannot be read: no caching, and execution then reports the
+    /// database's state itself.
+    async fn look_up(
+        state: &AppState,
+        headers: &HeaderMap,
+        request: &async_graphql::Request,
+    ) -> Option<Self> {
+        let key = response_key(headers, request);
+        let stamp = Counters::read(&state.db.conn)
+            .await
+            .ok()?
+            .stamp(Depends::Everything);
+        let mut body = state.responses.get(&key, &stamp);
+        let mut turn = None;
+        if body.is_none() {
+            let flight = state.responses.flights.flight(&key);
+            turn = tokio::time::timeout(state.config.request_timeout, flight.lock_owned())
+                .await
+                .ok();
+            body = state.responses.get(&key, &stamp);
+        }
+        Some(Self {
+            key,
+            stamp,
+            body,
+            _turn: turn,
+        })
+    }
+}
+
+/// Executes the request as `principal` within the time limit; past it, the 503 to send.
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    principal: Principal,
+    request: async_graphql::Request,
+    writes: bool,
+) -> Result<async_graphql::Response, Response> {
     let ctx = RequestContext {
         db: state.db.clone(),
         principal: Arc::new(principal),
         config: state.config.clone(),
     };
     let request = ctx.attach(request, writes);
-    let mut response = match tokio::time::timeout(limit, state.schema.execute(request)).await {
-        Ok(r) => r,
+    let limit = state.config.request_timeout;
+    match tokio::time::timeout(limit, state.schema.execute(request)).await {
+        Ok(r) => Ok(r),
         Err(_) => {
-            log_request(&operation, StatusCode::SERVICE_UNAVAILABLE, started, 1);
             metrics::counter!("senco_request_timeouts_total").increment(1);
-            return plain_error(
+            Err(plain_error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                &headers,
+                headers,
                 "INTERNAL_SERVER_ERROR",
                 &format!(
                     "the request took longer than {} ms and was stopped; nothing it began was kept",
                     limit.as_millis()
                 ),
-            );
+            ))
         }
-    };
+    }
+}
+
+/// The status and body of an executed request. Every error gets a code; a request that
+/// failed before execution has no `data` entry at all (GraphQL spec, "Response": data is
+/// absent when an error prevented execution), and is a 400 when the client asked for
+/// `application/graphql-response+json`.
+fn encode(
+    mut response: async_graphql::Response,
+    graphql_response: bool,
+) -> serde_json::Result<(StatusCode, Bytes)> {
     for e in &mut response.errors {
         give_code(e);
     }
@@ -348,37 +307,16 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
     } else {
         StatusCode::OK
     };
-    log_request(&operation, status, started, response.errors.len());
-    // A request that failed before execution has no `data` entry at all (GraphQL spec,
-    // "Response": data is absent when an error prevented execution).
     let body = if request_error {
-        serde_json::to_value(&response).and_then(|mut v| {
-            if let Some(obj) = v.as_object_mut() {
-                obj.remove("data");
-            }
-            serde_json::to_vec(&v)
-        })
-    } else {
-        serde_json::to_vec(&response)
-    };
-    let body = match body {
-        Ok(b) => Bytes::from(b),
-        Err(e) => {
-            tracing::error!(error = %e, "could not serialise a response");
-            return plain_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &headers,
-                "INTERNAL_SERVER_ERROR",
-                "internal error",
-            );
+        let mut v = serde_json::to_value(&response)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("data");
         }
+        serde_json::to_vec(&v)?
+    } else {
+        serde_json::to_vec(&response)?
     };
-    if response.errors.is_empty()
-        && let (Some(key), Some(v)) = (cache_key, version)
-    {
-        state.responses.put(key, v, body.clone());
-    }
-    (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+    Ok((status, Bytes::from(body)))
 }
 
 /// What a query's answer depends on besides the database: the caller (the whole bearer
@@ -438,15 +376,4 @@ fn log_request(operation: &str, status: StatusCode, started: Instant, errors: us
         duration_ms = elapsed.as_secs_f64() * 1000.0,
         "graphql request"
     );
-}
-
-/// Anything else: 404 as JSON.
-pub async fn not_found(method: Method) -> Response {
-    let _ = method;
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "application/json")],
-        error_body("NOT_FOUND", "no such endpoint; GraphQL is at /graphql"),
-    )
-        .into_response()
 }
