@@ -200,6 +200,7 @@ impl ComplianceQuery {
             severities.map(|v| v.into_iter().map(Into::into).collect());
         let all = compliance::issues(
             &rc.db.conn,
+            scope::Reached::through(&rc.principal)?,
             cond,
             as_of,
             &rc.config.cluster_thresholds,

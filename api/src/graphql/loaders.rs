@@ -16,11 +16,13 @@ use entity::{
 };
 use futures::future::BoxFuture;
 
+use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::compliance::SchoolFacts;
 use crate::error::{ApiError, ApiResult};
 use crate::store::clusters::{self, ClusterState};
 use crate::store::deadlines::{self, Deadline};
+use crate::store::scope::Reached;
 use crate::store::sencos;
 use crate::store::{compliance, reports, schools};
 
@@ -28,11 +30,13 @@ use crate::store::{compliance, reports, schools};
 #[derive(Clone, Debug)]
 pub struct LoadError(Arc<str>);
 
-type LoadFn<K, V> = fn(Db, Vec<K>) -> BoxFuture<'static, ApiResult<HashMap<K, V>>>;
+type LoadFn<K, V> = fn(Db, Reached, Vec<K>) -> BoxFuture<'static, ApiResult<HashMap<K, V>>>;
 
 /// A loader that runs one store function over a batch of keys.
 pub struct StoreLoader<K, V> {
     db: Db,
+    /// The caller's reach; `None` for an anonymous caller, whose loads all fail.
+    reach: Option<Reached>,
     load: LoadFn<K, V>,
 }
 
@@ -45,7 +49,10 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[K]) -> Result<HashMap<K, V>, LoadError> {
-        (self.load)(self.db.clone(), keys.to_vec())
+        let reach = self
+            .reach
+            .ok_or_else(|| LoadError(Arc::from("a load for an anonymous caller")))?;
+        (self.load)(self.db.clone(), reach, keys.to_vec())
             .await
             .map_err(|e| LoadError(Arc::from(format!("{e:?}"))))
     }
@@ -54,7 +61,7 @@ where
 /// One loader's handle.
 pub type L<K, V> = DataLoader<StoreLoader<K, V>, HashMapCache>;
 
-fn loader<K, V>(db: &Db, load: LoadFn<K, V>) -> L<K, V>
+fn loader<K, V>(db: &Db, reach: Option<Reached>, load: LoadFn<K, V>) -> L<K, V>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Send + Sync + Clone + 'static,
@@ -62,6 +69,7 @@ where
     DataLoader::with_cache(
         StoreLoader {
             db: db.clone(),
+            reach,
             load,
         },
         tokio::spawn,
@@ -138,8 +146,8 @@ impl Loaders {
     /// (async-graphql's batching window is a timer, so rows resolved late would otherwise
     /// start further batches). Requests that write get no cache, so a mutation's result
     /// never shows rows read before an earlier mutation of the same request.
-    pub fn new(db: &Db, cache: bool) -> Self {
-        let l = Self::build(db);
+    pub fn new(db: &Db, p: &Principal, cache: bool) -> Self {
+        let l = Self::build(db, Reached::through(p).ok());
         if !cache {
             l.disable_caches();
         }
@@ -167,59 +175,61 @@ impl Loaders {
         self.school_facts.enable_all_cache(false);
     }
 
-    fn build(db: &Db) -> Self {
+    fn build(db: &Db, r: Option<Reached>) -> Self {
         Self {
-            schools: loader(db, |db, k| {
-                Box::pin(async move { schools::schools_by_urn(&db.conn, &k).await })
+            schools: loader(db, r, |db, reach, k| {
+                Box::pin(async move { schools::schools_by_urn(&db.conn, reach, &k).await })
             }),
-            las: loader(db, |db, k| {
-                Box::pin(async move { schools::las_by_code(&db.conn, &k).await })
+            las: loader(db, r, |db, reach, k| {
+                Box::pin(async move { schools::las_by_code(&db.conn, reach, &k).await })
             }),
-            trusts: loader(db, |db, k| {
-                Box::pin(async move { schools::trusts_by_uid(&db.conn, &k).await })
+            trusts: loader(db, r, |db, reach, k| {
+                Box::pin(async move { schools::trusts_by_uid(&db.conn, reach, &k).await })
             }),
-            census: loader(db, |db, k| {
-                Box::pin(async move { schools::census_by_urn(&db.conn, &k).await })
+            census: loader(db, r, |db, reach, k| {
+                Box::pin(async move { schools::census_by_urn(&db.conn, reach, &k).await })
             }),
-            people: loader(db, |db, k| {
-                Box::pin(async move { sencos::people_by_id(&db.conn, &k).await })
+            people: loader(db, r, |db, reach, k| {
+                Box::pin(async move { sencos::people_by_id(&db.conn, reach, &k).await })
             }),
-            appointments_by_school: loader(db, |db, k| {
-                Box::pin(async move { sencos::appointments_by_school(&db.conn, &k).await })
+            appointments_by_school: loader(db, r, |db, reach, k| {
+                Box::pin(async move { sencos::appointments_by_school(&db.conn, reach, &k).await })
             }),
-            appointments_by_person: loader(db, |db, k| {
-                Box::pin(async move { sencos::appointments_by_person(&db.conn, &k).await })
+            appointments_by_person: loader(db, r, |db, reach, k| {
+                Box::pin(async move { sencos::appointments_by_person(&db.conn, reach, &k).await })
             }),
-            qualifications: loader(db, |db, k| {
-                Box::pin(async move { sencos::qualifications_by_person(&db.conn, &k).await })
+            qualifications: loader(db, r, |db, reach, k| {
+                Box::pin(async move { sencos::qualifications_by_person(&db.conn, reach, &k).await })
             }),
-            prior_service: loader(db, |db, k| {
-                Box::pin(async move { sencos::prior_service_by_person(&db.conn, &k).await })
+            prior_service: loader(db, r, |db, reach, k| {
+                Box::pin(async move { sencos::prior_service_by_person(&db.conn, reach, &k).await })
             }),
-            latest_reports: loader(db, |db, k| {
-                Box::pin(async move { reports::latest_by_school(&db.conn, &k).await })
+            latest_reports: loader(db, r, |db, reach, k| {
+                Box::pin(async move { reports::latest_by_school(&db.conn, reach, &k).await })
             }),
-            report_history: loader(db, |db, k| {
-                Box::pin(async move { reports::history(&db.conn, &k).await })
+            report_history: loader(db, r, |db, reach, k| {
+                Box::pin(async move { reports::history(&db.conn, reach, &k).await })
             }),
-            deadlines: loader(db, |db, keys| Box::pin(load_deadlines(db, keys))),
-            clusters: loader(db, |db, k| {
-                Box::pin(async move { clusters::clusters_by_id(&db.conn, &k).await })
+            deadlines: loader(db, r, |db, reach, keys| {
+                Box::pin(load_deadlines(db, reach, keys))
             }),
-            cluster_members: loader(db, |db, k| {
-                Box::pin(async move { clusters::members_by_cluster(&db.conn, &k).await })
+            clusters: loader(db, r, |db, reach, k| {
+                Box::pin(async move { clusters::clusters_by_id(&db.conn, reach, &k).await })
             }),
-            clusters_of_school: loader(db, |db, k| {
-                Box::pin(async move { clusters::clusters_of_schools(&db.conn, &k).await })
+            cluster_members: loader(db, r, |db, reach, k| {
+                Box::pin(async move { clusters::members_by_cluster(&db.conn, reach, &k).await })
             }),
-            cluster_states: loader(db, |db, k| {
-                Box::pin(async move { clusters::states(&db.conn, &k).await })
+            clusters_of_school: loader(db, r, |db, reach, k| {
+                Box::pin(async move { clusters::clusters_of_schools(&db.conn, reach, &k).await })
             }),
-            successors: loader(db, |db, k| {
-                Box::pin(async move { schools::successors_by_urn(&db.conn, &k).await })
+            cluster_states: loader(db, r, |db, reach, k| {
+                Box::pin(async move { clusters::states(&db.conn, reach, &k).await })
             }),
-            school_facts: loader(db, |db, k| {
-                Box::pin(async move { compliance::facts_by_school(&db.conn, &k).await })
+            successors: loader(db, r, |db, reach, k| {
+                Box::pin(async move { schools::successors_by_urn(&db.conn, reach, &k).await })
+            }),
+            school_facts: loader(db, r, |db, reach, k| {
+                Box::pin(async move { compliance::facts_by_school(&db.conn, reach, &k).await })
             }),
         }
     }
@@ -228,6 +238,7 @@ impl Loaders {
 /// Deadlines for a batch of (appointment, as-of) keys: one computation per distinct date.
 async fn load_deadlines(
     db: Db,
+    reach: Reached,
     keys: Vec<(i64, NaiveDate)>,
 ) -> ApiResult<HashMap<(i64, NaiveDate), Deadline>> {
     let mut by_date: HashMap<NaiveDate, Vec<i64>> = HashMap::new();
@@ -236,7 +247,7 @@ async fn load_deadlines(
     }
     let mut out = HashMap::new();
     for (date, ids) in by_date {
-        for d in deadlines::deadlines_for_appointments(&db.conn, ids, date).await? {
+        for d in deadlines::deadlines_for_appointments(&db.conn, reach, ids, date).await? {
             out.insert((d.appointment.id, date), d);
         }
     }

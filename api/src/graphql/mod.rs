@@ -82,7 +82,7 @@ impl RequestContext {
     /// Adds the context and fresh per-request DataLoaders to a request; `writes` when the
     /// operation is a mutation (whose loaders must not cache what it changes).
     pub fn attach(self, request: async_graphql::Request, writes: bool) -> async_graphql::Request {
-        let loaders = loaders::Loaders::new(&self.db, !writes);
+        let loaders = loaders::Loaders::new(&self.db, &self.principal, !writes);
         request.data(self).data(loaders)
     }
 }

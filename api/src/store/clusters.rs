@@ -22,6 +22,7 @@ use crate::domain::clusters::{self as rules, ClusterFacts, ClusterMemberFacts, M
 use crate::domain::qualification::QualificationStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::store::schools::SchoolQuery;
+use crate::store::scope::Reached;
 use crate::store::scope::{self, WriteAction};
 use crate::store::{Page, Paged, audit, deadlines, sencos};
 
@@ -450,6 +451,7 @@ pub async fn clusters<C: ConnectionTrait>(
 /// Clusters by id (DataLoaders; the resolver checks visibility through its members).
 pub async fn clusters_by_id<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     ids: &[i64],
 ) -> ApiResult<HashMap<i64, cluster::Model>> {
     Ok(cluster::Entity::find()
@@ -464,6 +466,7 @@ pub async fn clusters_by_id<C: ConnectionTrait>(
 /// Member URNs by cluster id, ascending (DataLoaders).
 pub async fn members_by_cluster<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     ids: &[i64],
 ) -> ApiResult<HashMap<i64, Vec<i32>>> {
     let rows = cluster_member::Entity::find()
@@ -515,6 +518,7 @@ impl ClusterState {
 /// appointments at them and those appointments' qualification status).
 pub async fn facts<C: ConnectionTrait>(
     db: &C,
+    reach: Reached,
     clusters: Vec<cluster::Model>,
     as_of: NaiveDate,
 ) -> ApiResult<HashMap<i64, ClusterState>> {
@@ -522,7 +526,7 @@ pub async fn facts<C: ConnectionTrait>(
         return Ok(HashMap::new());
     }
     let ids: Vec<i64> = clusters.iter().map(|c| c.id).collect();
-    let members = members_by_cluster(db, &ids).await?;
+    let members = members_by_cluster(db, reach, &ids).await?;
     let all_urns: BTreeSet<i32> = members.values().flatten().copied().collect();
     let people: BTreeSet<i64> = clusters.iter().map(|c| c.senco_person_id).collect();
     let schools: HashMap<i32, school::Model> = school::Entity::find()
@@ -548,6 +552,7 @@ pub async fn facts<C: ConnectionTrait>(
     } else {
         deadlines::deadlines_for_appointments(
             db,
+            reach,
             appointments.iter().map(|a| a.id).collect(),
             as_of,
         )
@@ -630,6 +635,7 @@ pub async fn active_with_member_in<C: ConnectionTrait>(
 /// Cluster ids by member school (DataLoaders).
 pub async fn clusters_of_schools<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     urns: &[i32],
 ) -> ApiResult<HashMap<i32, Vec<i64>>> {
     let rows = cluster_member::Entity::find()
@@ -647,6 +653,7 @@ pub async fn clusters_of_schools<C: ConnectionTrait>(
 /// Cluster states for (cluster id, as-of) keys: one computation per distinct date.
 pub async fn states<C: ConnectionTrait>(
     db: &C,
+    reach: Reached,
     keys: &[(i64, NaiveDate)],
 ) -> ApiResult<HashMap<(i64, NaiveDate), ClusterState>> {
     let mut by_date: HashMap<NaiveDate, Vec<i64>> = HashMap::new();
@@ -655,8 +662,11 @@ pub async fn states<C: ConnectionTrait>(
     }
     let mut out = HashMap::new();
     for (date, ids) in by_date {
-        let rows: Vec<cluster::Model> = clusters_by_id(db, &ids).await?.into_values().collect();
-        for (id, state) in facts(db, rows, date).await? {
+        let rows: Vec<cluster::Model> = clusters_by_id(db, reach, &ids)
+            .await?
+            .into_values()
+            .collect();
+        for (id, state) in facts(db, reach, rows, date).await? {
             out.insert((id, date), state);
         }
     }

@@ -18,6 +18,7 @@ use crate::domain::compliance::{
 use crate::domain::eligibility::{InductionStatus, eligibility_issues};
 use crate::domain::terms::AcademicTerm;
 use crate::error::ApiResult;
+use crate::store::scope::Reached;
 use crate::store::{clusters, deadlines};
 
 /// The stored term name's place in the academic year, in SQL (for ordering reports).
@@ -144,6 +145,7 @@ pub async fn school_facts<C: ConnectionTrait>(
 /// another LA's member.
 pub async fn issues<C: ConnectionTrait>(
     db: &C,
+    reach: Reached,
     cond: Condition,
     as_of: NaiveDate,
     thresholds: &ClusterThresholds,
@@ -159,7 +161,7 @@ pub async fn issues<C: ConnectionTrait>(
             .cond_where(cond)
             .to_owned();
         let active = clusters::active_with_member_in(db, select, as_of).await?;
-        for (id, state) in clusters::facts(db, active, as_of).await? {
+        for (id, state) in clusters::facts(db, reach, active, as_of).await? {
             clusters_found.push(ClusterChecks {
                 id,
                 name: state.cluster.name.clone(),
@@ -181,6 +183,7 @@ pub async fn issues<C: ConnectionTrait>(
 /// School facts for (URN, as-of) keys: one computation per distinct date (DataLoaders).
 pub async fn facts_by_school<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     keys: &[(i32, NaiveDate)],
 ) -> ApiResult<HashMap<(i32, NaiveDate), SchoolFacts>> {
     let mut by_date: HashMap<NaiveDate, Vec<i32>> = HashMap::new();

@@ -18,6 +18,7 @@ use crate::domain::qualification::{
     self as rules, DutyOutcome, QualificationRecord, QualificationStatus,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::store::scope::Reached;
 use crate::store::{duty, scope};
 
 /// One computed deadline.
@@ -96,6 +97,7 @@ pub async fn deadlines<C: ConnectionTrait>(
 /// Deadlines for appointments already reached through a readable school (DataLoaders).
 pub async fn deadlines_for_appointments<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     ids: Vec<i64>,
     as_of: NaiveDate,
 ) -> ApiResult<Vec<Deadline>> {

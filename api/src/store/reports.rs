@@ -19,6 +19,7 @@ use crate::domain::terms::AcademicTerm;
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
 use crate::store::schools::SchoolQuery;
+use crate::store::scope::Reached;
 use crate::store::scope::require_school;
 use crate::store::scope::{self, WriteAction};
 
@@ -231,6 +232,7 @@ pub async fn latest<C: ConnectionTrait>(
 /// Latest versions of every term's report, per school, newest term first (DataLoaders).
 pub async fn latest_by_school<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     urns: &[i32],
 ) -> ApiResult<HashMap<i32, Vec<termly_report::Model>>> {
     let rows = termly_report::Entity::find()
@@ -254,6 +256,7 @@ pub async fn latest_by_school<C: ConnectionTrait>(
 /// Every version of the reports with these (school, year, term) keys, oldest first.
 pub async fn history<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     keys: &[(i32, i32, String)],
 ) -> ApiResult<HashMap<(i32, i32, String), Vec<termly_report::Model>>> {
     let mut cond = Condition::any();

@@ -11,6 +11,7 @@ use sea_orm::{
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::store::scope::Reached;
 use crate::store::scope::{self, WriteAction};
 use crate::store::{Page, Paged, audit};
 
@@ -161,6 +162,7 @@ pub async fn local_authorities<C: ConnectionTrait>(
 /// LAs by code, for DataLoaders (no scoping: LA names are public reference data).
 pub async fn las_by_code<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     codes: &[i32],
 ) -> ApiResult<HashMap<i32, local_authority::Model>> {
     Ok(local_authority::Entity::find()
@@ -175,6 +177,7 @@ pub async fn las_by_code<C: ConnectionTrait>(
 /// Trusts by UID, for DataLoaders (public reference data).
 pub async fn trusts_by_uid<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     uids: &[i32],
 ) -> ApiResult<HashMap<i32, trust::Model>> {
     Ok(trust::Entity::find()
@@ -190,6 +193,7 @@ pub async fn trusts_by_uid<C: ConnectionTrait>(
 /// anything beyond reference data check `scope::can_read` on the row.
 pub async fn schools_by_urn<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     urns: &[i32],
 ) -> ApiResult<HashMap<i32, school::Model>> {
     Ok(school::Entity::find()
@@ -204,6 +208,7 @@ pub async fn schools_by_urn<C: ConnectionTrait>(
 /// Successor schools by their predecessor's URN, highest URN first (DataLoaders).
 pub async fn successors_by_urn<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     urns: &[i32],
 ) -> ApiResult<HashMap<i32, Vec<school::Model>>> {
     let rows = school::Entity::find()
@@ -223,6 +228,7 @@ pub async fn successors_by_urn<C: ConnectionTrait>(
 /// The latest census snapshot of each school, for DataLoaders.
 pub async fn census_by_urn<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     urns: &[i32],
 ) -> ApiResult<HashMap<i32, school_census::Model>> {
     let rows = school_census::Entity::find()

@@ -27,6 +27,22 @@ pub enum WriteAction {
     Cluster,
 }
 
+/// Proof, in the signature of a batch read by keys (the DataLoaders' reads), that its keys
+/// come from rows already scoped for an authenticated caller: a school the caller may read,
+/// an appointment or report at one, a cluster with a member the caller may read. Only
+/// [`Reached::through`] makes one, and only for an authenticated caller, so such a read can
+/// never be the first step of an anonymous request or of one that skipped the check.
+#[derive(Debug, Clone, Copy)]
+pub struct Reached(());
+
+impl Reached {
+    /// The reach of `p` over rows met through scoped rows; `UNAUTHENTICATED` when anonymous.
+    pub fn through(p: &Principal) -> ApiResult<Self> {
+        require_authenticated(p)?;
+        Ok(Self(()))
+    }
+}
+
 /// Fails with `UNAUTHENTICATED` for an anonymous caller.
 pub fn require_authenticated(p: &Principal) -> ApiResult<()> {
     if p.is_authenticated() {

@@ -22,6 +22,7 @@ use crate::auth::Principal;
 use crate::domain::qualification::{self as rules, QualificationKind};
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
+use crate::store::scope::Reached;
 use crate::store::scope::require_school;
 use crate::store::scope::{self, WriteAction};
 
@@ -667,6 +668,7 @@ pub async fn person<C: ConnectionTrait>(
 /// People by id, for DataLoaders. Callers reach people only through rows already scoped.
 pub async fn people_by_id<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     ids: &[i64],
 ) -> ApiResult<HashMap<i64, person::Model>> {
     Ok(person::Entity::find()
@@ -681,6 +683,7 @@ pub async fn people_by_id<C: ConnectionTrait>(
 /// Every appointment of each school, for DataLoaders (scoped by the school resolver).
 pub async fn appointments_by_school<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     urns: &[i32],
 ) -> ApiResult<HashMap<i32, Vec<senco_appointment::Model>>> {
     let rows = senco_appointment::Entity::find()
@@ -700,6 +703,7 @@ pub async fn appointments_by_school<C: ConnectionTrait>(
 /// Every appointment of each person, for DataLoaders (the resolver filters by school).
 pub async fn appointments_by_person<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     ids: &[i64],
 ) -> ApiResult<HashMap<i64, Vec<senco_appointment::Model>>> {
     let rows = senco_appointment::Entity::find()
@@ -719,6 +723,7 @@ pub async fn appointments_by_person<C: ConnectionTrait>(
 /// Qualifications of each person, for DataLoaders.
 pub async fn qualifications_by_person<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     ids: &[i64],
 ) -> ApiResult<HashMap<i64, Vec<qualification::Model>>> {
     let rows = qualification::Entity::find()
@@ -738,6 +743,7 @@ pub async fn qualifications_by_person<C: ConnectionTrait>(
 /// Prior service of each person, for DataLoaders.
 pub async fn prior_service_by_person<C: ConnectionTrait>(
     db: &C,
+    _reach: Reached,
     ids: &[i64],
 ) -> ApiResult<HashMap<i64, Vec<prior_senco_service::Model>>> {
     let rows = prior_senco_service::Entity::find()
