@@ -72,6 +72,9 @@ impl AppState {
         db.refresh_statistics()
             .await
             .map_err(|e| anyhow::anyhow!("refreshing the planner's statistics failed: {e}"))?;
+        db.warm_up()
+            .await
+            .map_err(|e| anyhow::anyhow!("SENCO_DATABASE_URL: cannot open the pool: {e}"))?;
         let verifier = Verifier::from_config(&config, demo_secret.as_ref())?;
         Ok(Self {
             schema: graphql::build_schema(&config),

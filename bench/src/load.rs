@@ -3,6 +3,7 @@
 //! window, and the statistics of what they saw.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -30,8 +31,8 @@ pub enum Change {
         term: &'static str,
     },
     /// An LA's record rewritten with its existing name (`upsertLocalAuthority`, admin): a
-    /// change to reference data, after which the server recomputes every cached result in
-    /// full.
+    /// change to reference data, which moves the change counters, after which the server
+    /// computes every cached result afresh.
     ReferenceData {
         /// The LA's code.
         la_code: i32,
@@ -70,8 +71,8 @@ struct WriterState {
 }
 
 /// Makes one kind of change, again and again, each a real change of the data that the
-/// answer being read depends on (or, for reference data, one that makes the server recompute
-/// every cached result in full). Clones share their state; changes are made one at a time.
+/// answer being read depends on (or, for reference data, one that makes the server compute
+/// every cached result afresh). Clones share their state; changes are made one at a time.
 #[derive(Clone)]
 pub struct Writer {
     /// What it changes.
@@ -93,7 +94,7 @@ impl Writer {
     }
 
     /// Whether its changes are to reference data (they change no answer, but make the
-    /// server recompute every cached result in full).
+    /// server compute every cached result afresh).
     pub fn is_reference_data(&self) -> bool {
         matches!(self.change, Change::ReferenceData { .. })
     }
@@ -204,6 +205,40 @@ const REPORT_FIGURES: [&str; 17] = [
     "trainingUndertaken",
 ];
 
+/// Distinct bearer tokens of one scope, minted before a scenario runs (so that minting is
+/// not measured) and handed out one per request, in turn, by every client: no two requests
+/// in a row of the pool's length carry the same token, so the server's whole-response cache,
+/// which is keyed by the whole token, can answer none of them.
+#[derive(Debug)]
+pub struct TokenPool {
+    tokens: Vec<String>,
+    next: AtomicUsize,
+}
+
+impl TokenPool {
+    /// A pool handing out `tokens` in turn; at least one is needed.
+    pub fn new(tokens: Vec<String>) -> anyhow::Result<Self> {
+        if tokens.is_empty() {
+            anyhow::bail!("a token pool needs at least one token");
+        }
+        Ok(Self {
+            tokens,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// The next token, going round the pool.
+    pub fn take(&self) -> &str {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.tokens.len();
+        &self.tokens[i]
+    }
+
+    /// How many distinct tokens it holds.
+    pub fn size(&self) -> usize {
+        self.tokens.len()
+    }
+}
+
 /// What the clients send.
 #[derive(Clone)]
 pub enum Workload {
@@ -211,6 +246,10 @@ pub enum Workload {
     Read {
         /// (bearer token, JSON body) pairs.
         requests: Vec<(String, Vec<u8>)>,
+        /// When set, every request is sent under the pool's next token instead of its pair's
+        /// own: the same question asked by many callers of one scope, each with a token of
+        /// their own, so that no whole response can be reused.
+        fresh_tokens: Option<Arc<TokenPool>>,
         /// When set, every client first makes this change (not timed) before each read,
         /// so that every timed read follows a change (use with one client).
         write_before_each: Option<Writer>,
@@ -506,9 +545,14 @@ async fn client(
             break;
         }
         let (token, body): (&str, Vec<u8>) = match workload.as_ref() {
-            Workload::Read { requests, .. } => {
+            Workload::Read {
+                requests,
+                fresh_tokens,
+                ..
+            } => {
                 let (t, b) = &requests[c % requests.len()];
-                (t.as_str(), b.clone())
+                let t = fresh_tokens.as_ref().map_or(t.as_str(), |pool| pool.take());
+                (t, b.clone())
             }
             Workload::Submit {
                 urns,
@@ -575,6 +619,20 @@ async fn client(
     Ok(out)
 }
 
+impl RunStats {
+    /// Sets throughput over `duration` and the percentiles from the latencies (µs) of the
+    /// requests measured.
+    pub fn finish(&mut self, mut all: Vec<u32>, duration: Duration) {
+        all.sort_unstable();
+        self.requests = all.len() as u64;
+        self.throughput = all.len() as f64 / duration.as_secs_f64();
+        self.p50_ms = percentile(&all, 50.0);
+        self.p90_ms = percentile(&all, 90.0);
+        self.p99_ms = percentile(&all, 99.0);
+        self.max_ms = all.last().map_or(0.0, |v| f64::from(*v) / 1000.0);
+    }
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -634,7 +692,6 @@ pub async fn run(
     let mut all = Vec::new();
     for (c, t) in tasks.into_iter().enumerate() {
         let o = t.await??;
-        stats.requests += o.latencies_us.len() as u64;
         stats.total_requests += o.total;
         stats.errors += o.errors;
         stats.total_errors += o.total_errors;
@@ -651,12 +708,7 @@ pub async fn run(
         }
         all.extend(o.latencies_us);
     }
-    all.sort_unstable();
-    stats.throughput = all.len() as f64 / duration.as_secs_f64();
-    stats.p50_ms = percentile(&all, 50.0);
-    stats.p90_ms = percentile(&all, 90.0);
-    stats.p99_ms = percentile(&all, 99.0);
-    stats.max_ms = all.last().map_or(0.0, |v| f64::from(*v) / 1000.0);
+    stats.finish(all, duration);
     Ok(stats)
 }
 

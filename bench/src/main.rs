@@ -3,8 +3,11 @@
 //! For each database asked for it builds the national data set straight into a fresh
 //! database (SQLite file in a temporary directory, or a new PostgreSQL database dropped
 //! afterwards), starts the real `senco-oversight` binary over it, drives it over HTTP with
-//! concurrent clients, and writes a markdown report of throughput, latency percentiles,
-//! server memory and SQL statements per request, with a verdict per target.
+//! concurrent clients (repeated requests, requests each under a token of its own, reads
+//! after changes), runs the SQL two pages need straight against the same database for the
+//! database's own time, restarts the server to time its first answers, and writes a
+//! markdown report of throughput, latency percentiles, server memory and SQL statements per
+//! request, with a verdict per target.
 //!
 //! ```sh
 //! cargo build --release -p senco-oversight -p senco-bench
@@ -13,8 +16,10 @@
 //! ```
 
 mod dataset;
+mod direct;
 mod load;
 mod report;
+mod restart;
 mod scenarios;
 mod server;
 
@@ -195,9 +200,9 @@ async fn main() -> anyhow::Result<()> {
     println!("{text}");
     log(format!("report written to {}", out.display()));
     // Performance misses are reported, not fatal. Lost submissions are bugs and fail the
-    // run; so do failed requests on the tiny data set, which nothing should overload (CI
-    // relies on that). On the full data set a request may time out under overload, which
-    // the report shows.
+    // run; so do failed requests on the tiny data set (the reads after restarts included),
+    // which nothing should overload (CI relies on that). On the full data set a request may
+    // time out under overload, which the report shows.
     let broken: Vec<String> = dbs
         .iter()
         .flat_map(|db| {
@@ -205,6 +210,13 @@ async fn main() -> anyhow::Result<()> {
             let errors: u64 = db.scenarios.iter().map(|s| s.stats.total_errors).sum();
             if errors > 0 && tiny {
                 v.push(format!("{}: {errors} failed requests", db.name));
+            }
+            let failed_restarts = db.restarts.iter().filter(|r| r.error.is_some()).count();
+            if failed_restarts > 0 && tiny {
+                v.push(format!(
+                    "{}: {failed_restarts} reads after a restart failed",
+                    db.name
+                ));
             }
             if db.submit.lost > 0 || !db.submit.inconsistent.is_empty() {
                 v.push(format!("{}: submissions lost or inconsistent", db.name));
@@ -336,15 +348,32 @@ async fn bench_one(
         name.to_lowercase(),
         std::process::id()
     ));
-    let srv = Server::start(bin, &fresh.url, secret, &args.server_env, log_path.clone()).await?;
+    let srv = Server::start(
+        bin,
+        &fresh.url,
+        secret,
+        &args.server_env,
+        log_path.clone(),
+        server::HEALTH_POLL,
+    )
+    .await?;
     log(format!("{name}: server {} up as pid {}", srv.base, srv.pid));
     let idle_memory = srv.memory();
-    let outcome = drive(&srv, &data, secret, args.connections, warmup, duration).await;
+    let outcome = drive(
+        &srv,
+        &fresh.url,
+        &data,
+        secret,
+        args.connections,
+        warmup,
+        duration,
+    )
+    .await;
     let end_memory = srv.memory();
     let status = srv.stop().await?;
     log(format!("{name}: server stopped ({status})"));
     let (scenarios, shapes) = outcome?;
-    let server_log: Vec<String> = std::fs::read_to_string(&log_path)
+    let mut server_log: Vec<String> = std::fs::read_to_string(&log_path)
         .map(|t| {
             t.lines()
                 .filter(|l| !l.trim().is_empty())
@@ -352,10 +381,30 @@ async fn bench_one(
                 .collect()
         })
         .unwrap_or_default();
+    log(format!(
+        "{name}: restarting the server {} times for each first read",
+        restart::TIMES
+    ));
+    let restart_log = log_path.with_extension("restart.log");
+    let (restarts, restart_lines) = restart::measure(
+        bin,
+        &fresh.url,
+        secret,
+        &args.server_env,
+        &restart_log,
+        &data,
+    )
+    .await?;
+    server_log.extend(restart_lines);
     if args.keep_db {
-        log(format!("kept the server log: {}", log_path.display()));
+        log(format!(
+            "kept the server logs: {} and {}",
+            log_path.display(),
+            restart_log.display()
+        ));
     } else {
         let _ = std::fs::remove_file(&log_path);
+        let _ = std::fs::remove_file(&restart_log);
     }
 
     let db = Db::connect(&fresh.url, 2).await?;
@@ -373,6 +422,7 @@ async fn bench_one(
         scenarios,
         shapes,
         submit,
+        restarts,
         server_log_lines: server_log.len(),
         server_log_sample: server_log
             .iter()
@@ -382,8 +432,11 @@ async fn bench_one(
     })
 }
 
+/// Runs the shape checks and every scenario against `srv`; the scenarios that run SQL
+/// directly use a pool of their own on `database_url`, of `connections` connections.
 async fn drive(
     srv: &Server,
+    database_url: &str,
     data: &dataset::DataSet,
     secret: &str,
     connections: usize,
@@ -391,30 +444,49 @@ async fn drive(
     duration: Duration,
 ) -> anyhow::Result<(Vec<scenarios::ScenarioResult>, Vec<scenarios::ShapeCheck>)> {
     let shapes = scenarios::shape_checks(srv, data, secret).await?;
+    let pool_size = u32::try_from(connections).unwrap_or(u32::MAX);
+    let direct = Db::connect(database_url, pool_size)
+        .await
+        .with_context(|| format!("connecting the benchmark's own pool to {database_url}"))?;
     let mut results = Vec::new();
+    let mut outcome = Ok(());
     for s in scenarios::plan(data, secret, connections)? {
         log(format!("  {} ({} clients)", s.key, s.connections));
-        // Whether every read follows a change to reference data, and so must be computed in
-        // full. (Scenarios whose changes are to the data read are checked before they run:
-        // one change must change the answer.)
-        let in_full = matches!(
+        // Whether every read follows a change to reference data, and so can never be
+        // answered from a cache. (Scenarios whose changes are to the data read are checked
+        // before they run: one change must change the answer.)
+        let uncached = matches!(
             &s.workload,
-            load::Workload::Read {
+            scenarios::Work::Http(load::Workload::Read {
                 write_before_each: Some(w),
                 ..
-            } if w.is_reference_data()
+            }) if w.is_reference_data()
         );
-        let r = scenarios::run(srv, s, warmup, duration).await?;
-        // A read said to be recomputed in full after every change that ran no more than the
-        // change marker's statement was answered from a cache: the changes did not reach the
-        // marker, and the scenario would measure the wrong thing.
-        if in_full && r.statements_per_request < 1.5 {
-            anyhow::bail!(
+        let r = match scenarios::run(srv, &direct.conn, s, warmup, duration).await {
+            Ok(r) => r,
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        };
+        // A read said to be computed afresh after every change that ran no more than the
+        // change counters' statement was answered from a cache: the changes did not reach
+        // the counters, and the scenario would measure the wrong thing.
+        if uncached && r.statements_per_request < 1.5 {
+            outcome = Err(anyhow::anyhow!(
                 "{}: {:.1} statements per read although reference data changed before each; \
-                 the changes are not reaching the server's change marker",
+                 the changes are not reaching the server's change counters",
                 r.key,
                 r.statements_per_request
-            );
+            ));
+            break;
+        }
+        if r.fresh_tokens.is_some() && r.response_hits > 0 {
+            log(format!(
+                "    WARNING: {} of its requests were answered from the whole-response cache \
+                 although each carried a token of its own",
+                r.response_hits
+            ));
         }
         log(format!(
             "    {:.0} req/s, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, {} errors, {:.1} SQL/req, \
@@ -433,6 +505,8 @@ async fn drive(
         ));
         results.push(r);
     }
+    direct.conn.close().await.ok();
+    outcome?;
     Ok((results, shapes))
 }
 

@@ -1,8 +1,10 @@
-//! The scenarios of SPEC section 7, as GraphQL requests with the tokens they need, and how
-//! each is run and measured: throughput and latency from the clients, SQL statements per
-//! request from the server's `/metrics`, resident memory from `/proc`.
+//! The scenarios of SPEC section 7, as GraphQL requests with the tokens they need (or, for
+//! the database's own time, the SQL a page needs, run directly), and how each is run and
+//! measured: throughput and latency from the clients, SQL statements per request and
+//! whole responses reused from the server's `/metrics`, resident memory from `/proc`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -10,11 +12,12 @@ use api::auth::IssuedClaims;
 use api::config::{DEFAULT_AUDIENCE, Secret};
 use api::db::Db;
 use entity::termly_report;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 
 use crate::dataset::DataSet;
-use crate::load::{self, RunStats, Workload};
+use crate::direct::{self, Page};
+use crate::load::{self, RunStats, TokenPool, Workload};
 use crate::server::{CpuMark, CpuShare, RssSampler, Server};
 
 /// The LA dashboard of SPEC 7: deadlines for one LA, with person and school.
@@ -62,6 +65,20 @@ pub const NESTED: &str = "query Nested($la: Int!, $first: Int!) {
 /// How often the background writer changes the database under the dashboard's readers.
 pub const CHURN_PER_SECOND: f64 = 10.0;
 
+/// Distinct tokens minted for each scope whose scenarios send no two requests under one
+/// token. The server's whole-response cache holds far fewer entries than this, so a token
+/// that comes round again finds its response gone (and the scenario counts any response
+/// that was reused all the same).
+pub const FRESH_TOKENS: usize = 5_000;
+
+/// `n` tokens of `scope`, each with its own `sub`.
+fn token_pool(secret: &str, sub: &str, scope: &str, n: usize) -> anyhow::Result<Arc<TokenPool>> {
+    let tokens = (0..n)
+        .map(|i| token(secret, &format!("{sub}-{i}"), scope))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Arc::new(TokenPool::new(tokens)?))
+}
+
 /// Signs a token the server will accept, valid for four hours.
 pub fn token(secret: &str, sub: &str, scope: &str) -> anyhow::Result<String> {
     let now = chrono::Utc::now().timestamp();
@@ -95,6 +112,20 @@ pub enum Target {
     Throughput(f64),
 }
 
+/// What a scenario runs.
+pub enum Work {
+    /// Requests to the server.
+    Http(Workload),
+    /// A page's SQL, run directly against the database.
+    Sql {
+        /// The page.
+        page: Page,
+        /// The server's request for the same page (token, body), sent once before the run
+        /// to check that the SQL reads what the server answers.
+        check: (String, Vec<u8>),
+    },
+}
+
 /// A scenario to run.
 pub struct Scenario {
     /// Short key.
@@ -102,7 +133,7 @@ pub struct Scenario {
     /// What it does.
     pub title: String,
     /// Requests.
-    pub workload: Workload,
+    pub workload: Work,
     /// Clients.
     pub connections: usize,
     /// The SPEC 7 target, when it has one.
@@ -126,6 +157,12 @@ pub struct ScenarioResult {
     pub cpu: CpuShare,
     /// The SPEC 7 target.
     pub target: Option<(&'static str, Target)>,
+    /// Whether it ran SQL directly against the database rather than requests to the server.
+    pub direct: bool,
+    /// When every request carried a token of its own: the pool's size.
+    pub fresh_tokens: Option<usize>,
+    /// Requests the server answered from its whole-response cache (warm-up included).
+    pub response_hits: u64,
 }
 
 /// A writer making `change` at school `urn` with that school's token.
@@ -141,7 +178,7 @@ fn school_writer(secret: &str, urn: i32, change: load::Change) -> anyhow::Result
 }
 
 /// A writer rewriting the largest LA's record with its name unchanged (admin): a change to
-/// reference data, after which the server recomputes every cached result in full.
+/// reference data, after which the server computes every cached result afresh.
 pub fn reference_writer(data: &DataSet, secret: &str) -> anyhow::Result<load::Writer> {
     let (la_code, name, _) = &data.largest_la;
     Ok(load::Writer::new(
@@ -161,6 +198,14 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
     let (la, la_name, _) = &data.largest_la;
     let la_token = token(secret, "bench-la", &format!("la:{la}:read"))?;
     let admin = token(secret, "bench-admin", "admin")?;
+    // Many officers of the LA (and admins), each with a token of their own.
+    let la_pool = token_pool(
+        secret,
+        "bench-la-officer",
+        &format!("la:{la}:read"),
+        FRESH_TOKENS,
+    )?;
+    let admin_pool = token_pool(secret, "bench-admin-officer", "admin", FRESH_TOKENS)?;
     let term = data.summary_term;
     let dashboard = body(DASHBOARD, json!({ "la": la, "first": 100 }))?;
     let summary_la = body(
@@ -172,15 +217,51 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
         json!({ "year": term.academic_year, "term": term.term.as_str() }),
     )?;
     let nested = body(NESTED, json!({ "la": la, "first": 50 }))?;
-    let read = |t: &str, b: &[u8]| Workload::Read {
-        requests: vec![(t.to_string(), b.to_vec())],
-        write_before_each: None,
-        background_writes: None,
+    let read = |t: &str, b: &[u8]| {
+        Work::Http(Workload::Read {
+            requests: vec![(t.to_string(), b.to_vec())],
+            fresh_tokens: None,
+            write_before_each: None,
+            background_writes: None,
+        })
     };
-    let changed = |t: &str, b: &[u8], w: &load::Writer| Workload::Read {
-        requests: vec![(t.to_string(), b.to_vec())],
-        write_before_each: Some(w.clone()),
-        background_writes: None,
+    let fresh = |pool: &Arc<TokenPool>, b: &[u8]| {
+        Work::Http(Workload::Read {
+            requests: vec![(String::new(), b.to_vec())],
+            fresh_tokens: Some(pool.clone()),
+            write_before_each: None,
+            background_writes: None,
+        })
+    };
+    let changed = |t: &str, b: &[u8], w: &load::Writer| {
+        Work::Http(Workload::Read {
+            requests: vec![(t.to_string(), b.to_vec())],
+            fresh_tokens: None,
+            write_before_each: Some(w.clone()),
+            background_writes: None,
+        })
+    };
+    let dashboard_page = Page::Dashboard {
+        la: *la,
+        as_of: api::graphql::today(),
+    };
+    let summary_page = Page::Summary { la: *la, term };
+    let sql = |page: &Page, b: &[u8]| Work::Sql {
+        page: page.clone(),
+        check: (la_token.clone(), b.to_vec()),
+    };
+    let no_reuse = format!(
+        "each request under a token of its own (same scope, {FRESH_TOKENS} distinct `sub`s \
+         in turn): no whole response reused"
+    );
+    let sql_title = |page: &Page, what: &str, n: usize| {
+        format!(
+            "Database alone, the SQL the {what} needs from nothing, run by the benchmark \
+             ({} statements: {}), {n} connection{} of a pool of {connections}",
+            page.statements(),
+            page.describe(),
+            if n == 1 { "" } else { "s" }
+        )
     };
     if data.writer_urns.len() < connections {
         anyhow::bail!(
@@ -251,12 +332,12 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
     );
     let reference_change = format!(
         "{la_label}'s record rewritten unchanged with `upsertLocalAuthority` (a reference-data \
-         change) before every read: recomputed in full each time"
+         change) before every read: computed afresh from the stored facts each time"
     );
     let report_change = |urn: i32| {
         format!(
             "school {urn}'s {term} report amended (`numberOnRoll` one more, then back) before \
-             every read: the cached answer updated after a change"
+             every read: computed afresh from the stored facts after a change"
         )
     };
     Ok(vec![
@@ -267,12 +348,12 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
                  (a first submission, then amendments with `expectedVersion`)",
                 data.submit_term
             ),
-            workload: Workload::Submit {
+            workload: Work::Http(Workload::Submit {
                 urns,
                 tokens,
                 academic_year: data.submit_term.academic_year,
                 term: data.submit_term.term.as_str(),
-            },
+            }),
             connections,
             target: Some((
                 "`submitTermlyReport` >= 500/s from 32 clients, none lost",
@@ -292,6 +373,20 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
             )),
         },
         Scenario {
+            key: "dashboard-fresh",
+            title: format!("LA dashboard as above, {connections} clients, {no_reuse}"),
+            workload: fresh(&la_pool, &dashboard),
+            connections,
+            target: None,
+        },
+        Scenario {
+            key: "sql-dashboard",
+            title: sql_title(&dashboard_page, "LA dashboard", connections),
+            workload: sql(&dashboard_page, &dashboard),
+            connections,
+            target: None,
+        },
+        Scenario {
             key: "dashboard-1",
             title: "LA dashboard as above, one client".to_string(),
             workload: read(&la_token, &dashboard),
@@ -299,16 +394,32 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
             target: None,
         },
         Scenario {
+            key: "dashboard-fresh-1",
+            title: format!("LA dashboard as above, one client, {no_reuse}"),
+            workload: fresh(&la_pool, &dashboard),
+            connections: 1,
+            target: None,
+        },
+        Scenario {
+            key: "sql-dashboard-1",
+            title: sql_title(&dashboard_page, "LA dashboard", 1),
+            workload: sql(&dashboard_page, &dashboard),
+            connections: 1,
+            target: None,
+        },
+        Scenario {
             key: "dashboard-writes",
             title: format!(
                 "LA dashboard as above, {connections} clients, while {appointment_change} \
-                 {CHURN_PER_SECOND} times a second: the cached answer updated after each change"
+                 {CHURN_PER_SECOND} times a second: computed afresh from the stored facts \
+                 after each change"
             ),
-            workload: Workload::Read {
+            workload: Work::Http(Workload::Read {
                 requests: vec![(la_token.clone(), dashboard.clone())],
+                fresh_tokens: None,
                 write_before_each: None,
                 background_writes: Some((appointment.clone(), CHURN_PER_SECOND)),
-            },
+            }),
             connections,
             target: None,
         },
@@ -316,7 +427,7 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
             key: "dashboard-cold-1",
             title: format!(
                 "LA dashboard as above, one client; {appointment_change} before every read: \
-                 the cached answer updated after a change"
+                 computed afresh from the stored facts after a change"
             ),
             workload: changed(&la_token, &dashboard, &appointment),
             connections: 1,
@@ -338,6 +449,20 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
                 "`termlySummary` for one LA: p50 <= 10 ms",
                 Target::P50AtMost(10.0),
             )),
+        },
+        Scenario {
+            key: "summary-la-fresh-1",
+            title: format!("`termlySummary` for the LA as above, one client, {no_reuse}"),
+            workload: fresh(&la_pool, &summary_la),
+            connections: 1,
+            target: None,
+        },
+        Scenario {
+            key: "sql-summary-la-1",
+            title: sql_title(&summary_page, "LA's `termlySummary`", 1),
+            workload: sql(&summary_page, &summary_la),
+            connections: 1,
+            target: None,
         },
         Scenario {
             key: "summary-la-cold-1",
@@ -364,6 +489,22 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
             target: None,
         },
         Scenario {
+            key: "summary-la-fresh-n",
+            title: format!(
+                "`termlySummary` for the LA as above, {connections} clients, {no_reuse}"
+            ),
+            workload: fresh(&la_pool, &summary_la),
+            connections,
+            target: None,
+        },
+        Scenario {
+            key: "sql-summary-la-n",
+            title: sql_title(&summary_page, "LA's `termlySummary`", connections),
+            workload: sql(&summary_page, &summary_la),
+            connections,
+            target: None,
+        },
+        Scenario {
             key: "summary-all-1",
             title: format!("`termlySummary` {term} for the whole country, admin token, one client"),
             workload: read(&admin, &summary_all),
@@ -372,6 +513,16 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
                 "`termlySummary` for the whole country: <= 150 ms (p50)",
                 Target::P50AtMost(150.0),
             )),
+        },
+        Scenario {
+            key: "summary-all-fresh-1",
+            title: format!(
+                "`termlySummary` for the country as above, one client, {no_reuse} (admin \
+                 tokens)"
+            ),
+            workload: fresh(&admin_pool, &summary_all),
+            connections: 1,
+            target: None,
         },
         Scenario {
             key: "summary-all-cold-1",
@@ -454,7 +605,7 @@ async fn read_once(
 
 /// Before a scenario that makes changes, untimed: looks up what its writer changes and makes
 /// one change, counting the statements it runs. Unless the change is to reference data
-/// (which changes no answer, only makes the server recompute in full), the scenario's read is
+/// (which changes no answer, only makes the server compute afresh), the scenario's read is
 /// sent before and after the change, and the scenario is refused when the two answers are the
 /// same: the change would not change what is read, and the scenario would measure nothing.
 /// Returns the statements of one change, or `None` when the scenario makes none.
@@ -467,6 +618,7 @@ async fn check_changes(
         requests,
         write_before_each,
         background_writes,
+        ..
     } = workload
     else {
         return Ok(None);
@@ -513,22 +665,83 @@ async fn check_changes(
     Ok(Some(statements))
 }
 
-/// Runs one scenario against `server`.
+/// Before a scenario running a page's SQL directly, untimed: the server's answer to the
+/// same page and one run of the SQL must agree on the counts the answer is made of (the
+/// list's length; the reports counted per term and the schools missing), so that the SQL
+/// measured reads what the server reads.
+async fn check_sql(
+    server: &Server,
+    key: &str,
+    db: &DatabaseConnection,
+    page: &Page,
+    (token, body): &(String, Vec<u8>),
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let url = format!("{}/graphql", server.base);
+    let answer: Value = serde_json::from_slice(&read_once(&http, &url, key, token, body).await?)
+        .with_context(|| format!("{key}: the server's answer is not JSON"))?;
+    let server_counts = page.counts_in(&answer)?;
+    let sql_counts = page
+        .once(db)
+        .await
+        .with_context(|| format!("{key}: running the SQL once"))?;
+    if server_counts != sql_counts {
+        anyhow::bail!(
+            "{key}: the SQL reads {sql_counts:?} where the server answers {server_counts:?}: \
+             it is not the SQL of the same page"
+        );
+    }
+    Ok(())
+}
+
+/// Runs one scenario against `server`; `db` is the benchmark's own pool on the same
+/// database, for the scenarios that run SQL directly.
 pub async fn run(
     server: &Server,
+    db: &DatabaseConnection,
     s: Scenario,
     warmup: Duration,
     duration: Duration,
 ) -> anyhow::Result<ScenarioResult> {
-    let per_change = check_changes(server, s.key, &s.workload).await?;
+    let workload = match s.workload {
+        Work::Http(w) => w,
+        Work::Sql { page, check } => {
+            check_sql(server, s.key, db, &page, &check).await?;
+            let mark = CpuMark::now(server.pid);
+            let stats = direct::run(db, &page, s.connections, warmup, duration).await?;
+            let cpu = mark.since(&CpuMark::now(server.pid));
+            return Ok(ScenarioResult {
+                key: s.key,
+                title: s.title,
+                stats,
+                statements_per_request: page.statements() as f64,
+                peak_rss_kib: 0,
+                cpu,
+                target: s.target,
+                direct: true,
+                fresh_tokens: None,
+                response_hits: 0,
+            });
+        }
+    };
+    let fresh_tokens = match &workload {
+        Workload::Read {
+            fresh_tokens: Some(pool),
+            ..
+        } => Some(pool.size()),
+        _ => None,
+    };
+    let per_change = check_changes(server, s.key, &workload).await?;
     let before = server.statements().await?;
+    let hits_before = server.response_hits().await?;
     let sampler = RssSampler::start(server.pid);
     let url = format!("{}/graphql", server.base);
     let mark = CpuMark::now(server.pid);
-    let stats = load::run(&url, s.workload, s.connections, warmup, duration).await?;
+    let stats = load::run(&url, workload, s.connections, warmup, duration).await?;
     let cpu = mark.since(&CpuMark::now(server.pid));
     let peak_rss_kib = sampler.stop().max(server.memory().rss_kib);
     let after = server.statements().await?;
+    let response_hits = server.response_hits().await?.saturating_sub(hits_before);
     // The statements of the untimed changes made alongside the reads are not the reads':
     // take them out, at the count one change ran before the scenario.
     let changes = stats
@@ -547,6 +760,9 @@ pub async fn run(
         peak_rss_kib,
         cpu,
         target: s.target,
+        direct: false,
+        fresh_tokens,
+        response_hits,
     })
 }
 
@@ -587,10 +803,9 @@ async fn ask(
 
 /// Runs the dashboard and nested queries once each at a small and a large page size, one at
 /// a time, and counts the statements of each. Each is first asked once uncounted at every
-/// size, so that every counted request finds a cached answer to bring up to date; then,
-/// before each counted request (untimed, uncounted), the largest LA's record is rewritten
-/// unchanged, a reference-data change, so that the server recomputes the answer in full
-/// rather than reading or updating the cached one.
+/// size; then, before each counted request (untimed, uncounted), the largest LA's record is
+/// rewritten unchanged, a change that moves the counters, so that the server computes the
+/// answer afresh from the stored facts rather than reading a cached one.
 pub async fn shape_checks(
     server: &Server,
     data: &DataSet,

@@ -1,6 +1,7 @@
 //! The real server as a child process: the built `senco-oversight` binary, started with a
-//! generated signing secret on a free port, waited for on `/health`, read through
-//! `/metrics` and `/proc/<pid>/status`, and stopped with SIGTERM.
+//! generated signing secret on a free port, waited for on `/health` (the moment it first
+//! answers 200 is kept, for the restart measurement), read through `/metrics` and
+//! `/proc/<pid>/status`, and stopped with SIGTERM.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,6 +14,16 @@ use tokio::process::{Child, Command};
 
 /// The name of the metric that counts SQL statements (`api::http::metrics`).
 pub const STATEMENTS_METRIC: &str = "senco_sql_statements_total";
+
+/// The name of the metric that counts requests answered from the whole-response cache
+/// (`api::http`); absent from `/metrics` until the first such answer.
+pub const RESPONSE_HITS_METRIC: &str = "senco_response_cache_hits_total";
+
+/// How often `/health` is asked while the server starts for the scenarios.
+pub const HEALTH_POLL: Duration = Duration::from_millis(100);
+
+/// How often `/health` is asked when the moment it first answers 200 is measured.
+pub const HEALTH_POLL_FINE: Duration = Duration::from_millis(2);
 
 /// Finds the server binary: `explicit`, else beside this program (both are built into the
 /// same `target/<profile>/`), else the workspace's release then debug build.
@@ -202,17 +213,23 @@ pub struct Server {
     pub base: String,
     /// Where its output goes.
     pub log: PathBuf,
+    /// When `/health` first answered 200 (the response received).
+    pub healthy_at: Instant,
+    /// From starting the process to that answer.
+    pub up_in: Duration,
     http: reqwest::Client,
 }
 
 impl Server {
-    /// Starts `bin` over `database_url` with `secret`, and waits until `/health` answers 200.
+    /// Starts `bin` over `database_url` with `secret`, and waits until `/health` answers 200,
+    /// asking every `poll`.
     pub async fn start(
         bin: &Path,
         database_url: &str,
         secret: &str,
         extra_env: &[(String, String)],
         log: PathBuf,
+        poll: Duration,
     ) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
@@ -236,6 +253,7 @@ impl Server {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
+        let started = Instant::now();
         let child = cmd
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
@@ -245,16 +263,27 @@ impl Server {
             pid,
             base: format!("http://127.0.0.1:{port}"),
             log,
+            healthy_at: started,
+            up_in: Duration::ZERO,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                .tcp_nodelay(true)
                 .build()?,
         };
-        server.wait_healthy(Duration::from_secs(180)).await?;
+        server.healthy_at = server
+            .wait_healthy(started, Duration::from_secs(180), poll)
+            .await?;
+        server.up_in = server.healthy_at.duration_since(started);
         Ok(server)
     }
 
-    async fn wait_healthy(&mut self, limit: Duration) -> anyhow::Result<()> {
-        let started = Instant::now();
+    /// Asks `/health` every `poll` until it answers 200; returns when that answer came.
+    async fn wait_healthy(
+        &mut self,
+        started: Instant,
+        limit: Duration,
+        poll: Duration,
+    ) -> anyhow::Result<Instant> {
         loop {
             if let Some(status) = self.child.try_wait()? {
                 bail!(
@@ -266,7 +295,11 @@ impl Server {
             if let Ok(r) = health
                 && r.status().is_success()
             {
-                return Ok(());
+                let at = Instant::now();
+                // Read the (small) body so that the connection goes back to the pool and the
+                // next request is sent on it at once.
+                let _ = r.bytes().await;
+                return Ok(at);
             }
             if started.elapsed() > limit {
                 bail!(
@@ -274,8 +307,13 @@ impl Server {
                     self.log_tail()
                 );
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(poll).await;
         }
+    }
+
+    /// The keep-alive HTTP client that asked `/health` (its connection is open).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// The last lines of the server's output.
@@ -285,8 +323,8 @@ impl Server {
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
-    /// The SQL statements the server has run so far (from `/metrics`).
-    pub async fn statements(&self) -> anyhow::Result<u64> {
+    /// The value of the unlabelled counter `name` in `/metrics`; `None` when it is absent.
+    pub async fn metric(&self, name: &str) -> anyhow::Result<Option<u64>> {
         let text = self
             .http
             .get(format!("{}/metrics", self.base))
@@ -295,15 +333,27 @@ impl Server {
             .error_for_status()?
             .text()
             .await?;
-        text.lines()
+        Ok(text
+            .lines()
             .filter(|l| !l.starts_with('#'))
             .find_map(|l| {
-                let (name, value) = l.rsplit_once(' ')?;
-                let name = name.split('{').next()?.trim();
-                (name == STATEMENTS_METRIC).then(|| value.trim().parse::<f64>().ok())?
+                let (metric, value) = l.rsplit_once(' ')?;
+                let metric = metric.split('{').next()?.trim();
+                (metric == name).then(|| value.trim().parse::<f64>().ok())?
             })
-            .map(|v| v as u64)
+            .map(|v| v as u64))
+    }
+
+    /// The SQL statements the server has run so far (from `/metrics`).
+    pub async fn statements(&self) -> anyhow::Result<u64> {
+        self.metric(STATEMENTS_METRIC)
+            .await?
             .with_context(|| format!("/metrics has no {STATEMENTS_METRIC}"))
+    }
+
+    /// Requests answered so far from the whole-response cache (from `/metrics`).
+    pub async fn response_hits(&self) -> anyhow::Result<u64> {
+        Ok(self.metric(RESPONSE_HITS_METRIC).await?.unwrap_or(0))
     }
 
     /// Current memory.
