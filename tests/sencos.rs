@@ -1551,6 +1551,42 @@ async fn qualification_deadlines_page_through_the_whole_list_in_order() {
     assert_eq!(pages, 3);
     assert_eq!(seen, all, "pages join into the whole list, nothing twice");
 
+    // One at a time, across every boundary (exempt appointments, with no deadline, last),
+    // and with a status filter, which takes the other path, the pages join up the same way.
+    appoint_admin(&s, 100004, "9000019", "2025-02-03").await;
+    let all = deadline_ids(&s, &a, Value::Null).await;
+    assert_eq!(all.len(), 8, "two exempt appointments now sort last");
+    for filter in [
+        Value::Null,
+        json!({ "statuses": ["QUALIFIED", "IN_TRAINING", "NOT_STARTED", "OVERDUE", "EXEMPT"] }),
+    ] {
+        let mut one_by_one = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..20 {
+            let data = s
+                .ok(
+                    &a,
+                    DEADLINES_Q,
+                    json!({ "f": filter, "d": "2025-06-01", "first": 1, "after": after }),
+                )
+                .await;
+            let conn = &data["qualificationDeadlines"];
+            assert_eq!(conn["totalCount"], 8, "{filter}");
+            one_by_one.extend(
+                conn["edges"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| id_of(&e["node"]["appointment"])),
+            );
+            if conn["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = Some(conn["pageInfo"]["endCursor"].as_str().unwrap().to_string());
+        }
+        assert_eq!(one_by_one, all, "one at a time with {filter}");
+    }
+
     // Page sizes outside 1..=250 and foreign cursors are refused.
     for first in [0, 251] {
         let (code, body) = s

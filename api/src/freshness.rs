@@ -185,20 +185,25 @@ impl ResultCache {
 }
 
 /// The answer to `what` for the caller's reach, from the cache when it was computed under
-/// the counters it depends on as they are now; otherwise computed by `compute` in a read
-/// snapshot (repeatable read on PostgreSQL; SQLite's read transactions always are) whose
-/// counters stamp it. Requests that miss together wait for one computation. `what` must,
-/// with the reach, determine the answer.
+/// the counters it depends on as they are now (`seen`, when the request has read them
+/// already, spares reading them again); otherwise computed by `compute` in a read snapshot
+/// (repeatable read on PostgreSQL; SQLite's read transactions always are) whose counters
+/// stamp it. Requests that miss together wait for one computation. `what` must, with the
+/// reach, determine the answer.
 pub async fn cached<T: Send + Sync + 'static>(
     conn: &DatabaseConnection,
     cache: &ResultCache,
     p: &Principal,
+    seen: Option<&Counters>,
     depends: Depends,
     what: String,
     compute: impl AsyncFnOnce(&DatabaseTransaction) -> ApiResult<T>,
 ) -> ApiResult<Arc<T>> {
     let key = format!("{what}|admin={}|read={:?}", p.admin, p.read);
-    let stamp = Counters::read(conn).await?.stamp(depends);
+    let stamp = match seen {
+        Some(c) => c.stamp(depends),
+        None => Counters::read(conn).await?.stamp(depends),
+    };
     if let Some(hit) = cache.get::<T>(&key, &stamp) {
         metrics::counter!("senco_cache_hits_total").increment(1);
         return Ok(hit);
@@ -229,7 +234,9 @@ const MAX_RESPONSE_BODY: usize = 512 * 1024;
 /// depends on (the bearer token, the operation, its variables and the date in London) and
 /// stamped with every counter ([`Depends::Everything`]), so that a dashboard polled again
 /// before anything changed costs one counter read and no execution. Mutations and
-/// responses with errors are never kept.
+/// responses with errors are never kept, and a body is kept only the second time its key
+/// is answered: questions asked once (many officers, each with their own token) neither
+/// pay for keeping their answers nor push out the answers of those who poll.
 #[derive(Default)]
 pub struct ResponseCache {
     state: Mutex<Responses>,
@@ -241,7 +248,12 @@ pub struct ResponseCache {
 struct Responses {
     entries: HashMap<String, (String, Bytes)>,
     bytes: usize,
+    /// Hashes of keys answered once and not kept.
+    seen: std::collections::HashSet<u64>,
 }
+
+/// Most keys remembered as answered once; beyond this the memory starts again.
+const MAX_SEEN: usize = 16 * 1024;
 
 impl ResponseCache {
     /// The body kept for `key` if it was produced under `stamp`.
@@ -259,6 +271,19 @@ impl ResponseCache {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
+        if !state.entries.contains_key(&key) {
+            let hash = {
+                use std::hash::{BuildHasher, BuildHasherDefault};
+                BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
+                    .hash_one(&key)
+            };
+            if state.seen.len() >= MAX_SEEN {
+                state.seen.clear();
+            }
+            if state.seen.insert(hash) {
+                return;
+            }
+        }
         let cost = key.len() + body.len();
         if state.bytes + cost > MAX_RESPONSE_BYTES || state.entries.len() >= MAX_ENTRIES {
             state.entries.clear();
@@ -344,19 +369,34 @@ mod tests {
     }
 
     #[test]
-    fn responses_are_served_under_their_stamp_within_the_byte_budget() {
+    fn a_response_is_kept_the_second_time_its_key_is_answered() {
         let c = ResponseCache::default();
         c.put("k".into(), "1".into(), Bytes::from_static(b"{}"));
+        assert!(c.get("k", "1").is_none(), "asked once: not kept");
+        c.put("k".into(), "1".into(), Bytes::from_static(b"{}"));
+        assert_eq!(c.get("k", "1").as_deref(), Some(&b"{}"[..]));
+    }
+
+    #[test]
+    fn responses_are_served_under_their_stamp_within_the_byte_budget() {
+        let c = ResponseCache::default();
+        for _ in 0..2 {
+            c.put("k".into(), "1".into(), Bytes::from_static(b"{}"));
+        }
         assert_eq!(c.get("k", "1").as_deref(), Some(&b"{}"[..]));
         assert!(c.get("k", "2").is_none());
         c.put("k".into(), "2".into(), Bytes::from_static(b"{\"a\":1}"));
         assert!(c.get("k", "1").is_none(), "replaced by the newer stamp");
         let big = Bytes::from(vec![b' '; MAX_RESPONSE_BODY + 1]);
-        c.put("big".into(), "2".into(), big);
+        for _ in 0..2 {
+            c.put("big".into(), "2".into(), big.clone());
+        }
         assert!(c.get("big", "2").is_none(), "too large to keep");
         let body = Bytes::from(vec![b' '; MAX_RESPONSE_BODY]);
         for i in 0..(2 * MAX_RESPONSE_BYTES / MAX_RESPONSE_BODY) {
-            c.put(i.to_string(), "2".into(), body.clone());
+            for _ in 0..2 {
+                c.put(i.to_string(), "2".into(), body.clone());
+            }
         }
         let kept = c.state.lock().map(|s| s.bytes).unwrap_or(usize::MAX);
         assert!(kept <= MAX_RESPONSE_BYTES, "{kept} bytes kept");

@@ -27,9 +27,11 @@ use crate::load::{ClientOutcome, RunStats};
 /// A page whose SQL is run.
 #[derive(Debug, Clone)]
 pub enum Page {
-    /// The LA dashboard: deadlines of the appointments current on `as_of` at the LA's
-    /// schools, with their people and schools (and the people's courses, which decide
-    /// `IN_TRAINING` and name the award).
+    /// The LA dashboard's first page: the count of the appointments current on `as_of` at
+    /// the LA's schools, the first 101 of them in deadline order (from the stored
+    /// `appointment_duty` facts), and for those the appointments with their facts, their
+    /// people, schools and the people's courses (which decide `IN_TRAINING` and name the
+    /// award).
     Dashboard {
         /// The LA.
         la: i32,
@@ -70,8 +72,8 @@ impl Page {
     /// Statements the page runs.
     pub fn statements(&self) -> usize {
         match self {
-            // Appointments with their facts, people, schools, courses.
-            Page::Dashboard { .. } => 4,
+            // Count, page, appointments with their facts, people, schools, courses.
+            Page::Dashboard { .. } => 6,
             // One aggregate per term (three), the missing schools.
             Page::Summary { .. } => 4,
         }
@@ -81,9 +83,10 @@ impl Page {
     pub fn describe(&self) -> String {
         match self {
             Page::Dashboard { la, as_of } => format!(
-                "the appointments current on {as_of} at LA {la}'s schools `LEFT JOIN`ed to \
-                 their `appointment_duty` facts, then their people, their schools and the \
-                 people's qualifications, each by an `IN` list of the ids read"
+                "the count of the appointments current on {as_of} at LA {la}'s schools, the \
+                 first 101 ids in deadline order (`appointment_duty` `LEFT JOIN`ed), then those \
+                 appointments with their facts, their people, their schools and the people's \
+                 qualifications, each by an `IN` list of the ids read"
             ),
             Page::Summary { la, term } => format!(
                 "three aggregates over `termly_report` (latest versions) joined to LA {la}'s \
@@ -103,19 +106,49 @@ impl Page {
     pub async fn once(&self, conn: &DatabaseConnection) -> anyhow::Result<Vec<i64>> {
         match self {
             Page::Dashboard { la, as_of } => {
+                let current = format!(
+                    "FROM senco_appointment a \
+                     LEFT JOIN appointment_duty d ON d.appointment_id = a.id \
+                     WHERE a.school_urn IN (SELECT urn FROM school WHERE la_code = {la}) \
+                     AND a.started_on <= '{as_of}' \
+                     AND (a.ended_on IS NULL OR a.ended_on >= '{as_of}')"
+                );
+                let total = all(
+                    conn,
+                    format!("SELECT CAST(COUNT(*) AS BIGINT) AS n {current}"),
+                )
+                .await?
+                .first()
+                .map(|r| r.try_get::<i64>("", "n"))
+                .transpose()?
+                .unwrap_or(0);
+                let ids = all(
+                    conn,
+                    format!(
+                        "SELECT a.id {current} \
+                         ORDER BY COALESCE(d.deadline, '9999-12-31'), a.school_urn, a.id \
+                         LIMIT 101"
+                    ),
+                )
+                .await?
+                .iter()
+                .map(|r| r.try_get::<i64>("", "id"))
+                .collect::<Result<Vec<_>, _>>()?;
+                if ids.is_empty() {
+                    return Ok(vec![total]);
+                }
                 let rows = all(
                     conn,
                     format!(
                         "SELECT a.*, d.* FROM senco_appointment a \
                          LEFT JOIN appointment_duty d ON d.appointment_id = a.id \
-                         WHERE a.school_urn IN (SELECT urn FROM school WHERE la_code = {la}) \
-                         AND a.started_on <= '{as_of}' \
-                         AND (a.ended_on IS NULL OR a.ended_on >= '{as_of}')"
+                         WHERE a.id IN ({})",
+                        list(ids)
                     ),
                 )
                 .await?;
                 if rows.is_empty() {
-                    return Ok(vec![0]);
+                    return Ok(vec![total]);
                 }
                 let mut people = BTreeSet::new();
                 let mut schools = BTreeSet::new();
@@ -137,7 +170,7 @@ impl Page {
                     ),
                 )
                 .await?;
-                Ok(vec![rows.len() as i64])
+                Ok(vec![total])
             }
             Page::Summary { la, term } => {
                 let starts = term.starts_on();

@@ -76,6 +76,9 @@ pub struct RequestContext {
     pub principal: Arc<Principal>,
     /// Configuration (thresholds and the like).
     pub config: Arc<Config>,
+    /// The change counters as the request read them (queries only), so that its cached
+    /// results need not read them again.
+    pub counters: Option<crate::freshness::Counters>,
 }
 
 impl RequestContext {

@@ -447,7 +447,9 @@ impl ReportsQuery {
         let year = self::academic_year(academic_year, "academicYear")?;
         let filter = filter.unwrap_or_default().into_query("filter")?;
         let t = AcademicTerm::new(year, term.into());
-        let summary = service::reports::summary(&rc.db, &rc.principal, t, filter).await?;
+        let summary =
+            service::reports::summary(&rc.db, &rc.principal, rc.counters.as_ref(), t, filter)
+                .await?;
         Ok(TermlySummary((*summary).clone()))
     }
 }

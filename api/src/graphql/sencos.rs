@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::schools::School;
 use crate::graphql::{Date, connection, connection_type, loaders, page, parse_id, rc, today};
 use crate::service;
-use crate::store::{self, deadlines, scope, sencos};
+use crate::store::{deadlines, scope, sencos};
 
 /// A teacher's induction status.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -611,15 +611,17 @@ impl SencosQuery {
             current_only: true,
         };
         let as_of = as_of.map_or_else(today, |d| d.0);
-        let all = service::sencos::deadlines(&rc.db, &rc.principal, q, as_of).await?;
-        let total = all.len() as u64;
-        let rows: Vec<deadlines::Deadline> = all
-            .iter()
-            .filter(|d| page.after.is_none_or(|after| d.sort_key() > after))
-            .take(page.first as usize + 1)
-            .cloned()
-            .collect();
-        let paged = store::Paged::from_overfetch(rows, page.first, total);
+        let paged = service::sencos::deadlines(
+            &rc.db,
+            &rc.principal,
+            rc.counters.as_ref(),
+            q,
+            as_of,
+            page.after,
+            page.first,
+        )
+        .await?;
+        let paged = (*paged).clone();
         Ok(connection(paged, has_prev, |d| {
             let (date, urn, id) = d.sort_key();
             (

@@ -186,7 +186,8 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
         log_request(&operation, StatusCode::OK, started, 0);
         return (StatusCode::OK, [(header::CONTENT_TYPE, ct)], body).into_response();
     }
-    let response = match run(&state, &headers, principal, request, writes).await {
+    let counters = kept.as_ref().map(|k| k.counters.clone());
+    let response = match run(&state, &headers, principal, request, writes, counters).await {
         Ok(r) => r,
         Err(refused) => {
             log_request(&operation, StatusCode::SERVICE_UNAVAILABLE, started, 1);
@@ -220,6 +221,8 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
 /// wait (within the time limit) for the first one's answer instead of each computing it.
 struct Kept {
     key: String,
+    /// The counters as the request found them, which its cached results reuse.
+    counters: Counters,
     stamp: String,
     body: Option<Bytes>,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -234,10 +237,8 @@ impl Kept {
         request: &async_graphql::Request,
     ) -> Option<Self> {
         let key = response_key(headers, request);
-        let stamp = Counters::read(&state.db.conn)
-            .await
-            .ok()?
-            .stamp(Depends::Everything);
+        let counters = Counters::read(&state.db.conn).await.ok()?;
+        let stamp = counters.stamp(Depends::Everything);
         let mut body = state.responses.get(&key, &stamp);
         let mut turn = None;
         if body.is_none() {
@@ -249,6 +250,7 @@ impl Kept {
         }
         Some(Self {
             key,
+            counters,
             stamp,
             body,
             _turn: turn,
@@ -257,17 +259,20 @@ impl Kept {
 }
 
 /// Executes the request as `principal` within the time limit; past it, the 503 to send.
+/// `counters`, as the request read them, spare its cached reads reading them again.
 async fn run(
     state: &AppState,
     headers: &HeaderMap,
     principal: Principal,
     request: async_graphql::Request,
     writes: bool,
+    counters: Option<Counters>,
 ) -> Result<async_graphql::Response, Response> {
     let ctx = RequestContext {
         db: state.db.clone(),
         principal: Arc::new(principal),
         config: state.config.clone(),
+        counters,
     };
     let request = ctx.attach(request, writes);
     let limit = state.config.request_timeout;

@@ -8,7 +8,7 @@ use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::terms::AcademicTerm;
 use crate::error::ApiResult;
-use crate::freshness::{self, Depends, Touched};
+use crate::freshness::{self, Counters, Depends, Touched};
 use crate::store::reports::{self, Submission, Summary};
 use crate::store::schools::SchoolQuery;
 use crate::store::scope;
@@ -31,10 +31,12 @@ pub async fn submit(db: &Db, p: &Principal, s: Submission) -> ApiResult<termly_r
 }
 
 /// The summary of one term over the schools the caller may read that `filter` selects,
-/// kept while no report, staff or reference data changes.
+/// kept while no report, staff or reference data changes; `seen` as for
+/// [`super::sencos::deadlines`].
 pub async fn summary(
     db: &Db,
     p: &Principal,
+    seen: Option<&Counters>,
     term: AcademicTerm,
     filter: SchoolQuery,
 ) -> ApiResult<Arc<Summary>> {
@@ -44,6 +46,7 @@ pub async fn summary(
         &db.conn,
         &db.cache,
         p,
+        seen,
         Depends::StaffAndReports,
         format!("summary|{term:?}|{filter:?}"),
         async |txn| reports::summary(txn, p, term, &filter).await,

@@ -9,12 +9,12 @@ use entity::{person, qualification, senco_appointment};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::error::ApiResult;
-use crate::freshness::{self, Depends, Touched};
+use crate::freshness::{self, Counters, Depends, Touched};
 use crate::store::deadlines::{self, Deadline, DeadlineQuery};
-use crate::store::scope;
 use crate::store::sencos::{
     self, AppointmentPatch, NewAppointment, PersonPatch, QualificationPatch,
 };
+use crate::store::{Paged, scope};
 use crate::store::{duty, sencos::NewQualification};
 
 /// Runs a staff write for the caller in one transaction: `write` changes the rows and
@@ -137,23 +137,57 @@ pub async fn update_qualification(
     .await
 }
 
-/// The deadlines view (SPEC 4.4 rule 7): the readable appointments `q` selects as of
-/// `as_of`, in the order of the rule, kept while no staff or reference data changes.
+/// One page of the deadlines view (SPEC 4.4 rule 7): the readable appointments `q`
+/// selects as of `as_of`, in the order of the rule, the `first` after the sort key `after`,
+/// with the total; kept while no staff or reference data changes. `seen` holds the counters
+/// the request has read already, if any. Without a status filter the page comes straight
+/// from the stored facts in the database's order; a status filter (which depends on the
+/// day) needs the whole list, which is kept instead.
 pub async fn deadlines(
     db: &Db,
     p: &Principal,
+    seen: Option<&Counters>,
     q: DeadlineQuery,
     as_of: NaiveDate,
-) -> ApiResult<Arc<Vec<Deadline>>> {
+    after: Option<(NaiveDate, i32, i64)>,
+    first: u64,
+) -> ApiResult<Arc<Paged<Deadline>>> {
     scope::require_authenticated(p)?;
     q.check_covered(p)?;
+    if q.statuses.is_some() {
+        let all = freshness::cached(
+            &db.conn,
+            &db.cache,
+            p,
+            seen,
+            Depends::Staff,
+            format!("deadlines|{q:?}|{as_of}"),
+            async |txn| deadlines::deadlines(txn, p, &q, as_of).await,
+        )
+        .await?;
+        let rows: Vec<Deadline> = all
+            .iter()
+            .filter(|d| after.is_none_or(|a| d.sort_key() > a))
+            .take(first as usize + 1)
+            .cloned()
+            .collect();
+        return Ok(Arc::new(Paged::from_overfetch(
+            rows,
+            first,
+            all.len() as u64,
+        )));
+    }
     freshness::cached(
         &db.conn,
         &db.cache,
         p,
+        seen,
         Depends::Staff,
-        format!("deadlines|{q:?}|{as_of}"),
-        async |txn| deadlines::deadlines(txn, p, &q, as_of).await,
+        format!("deadline-page|{q:?}|{as_of}|{after:?}|{first}"),
+        async |txn| {
+            let (rows, total) = deadlines::page(txn, p, &q, as_of, after, first).await?;
+            Ok(Paged::from_overfetch(rows, first, total))
+        },
     )
     .await
 }

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use entity::{appointment_duty, person, qualification, school, senco_appointment};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 
 use crate::auth::Principal;
@@ -36,11 +36,18 @@ pub struct Deadline {
     pub award: Option<qualification::Model>,
 }
 
+/// Where an exempt appointment (with no deadline) sorts: after every real deadline, which
+/// falls at most a few years after today. The database sorts by the same day.
+pub const EXEMPT_LAST: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
 impl Deadline {
     /// The sort key of SPEC 4.4(7): deadline (exempt last), URN, appointment id.
     pub fn sort_key(&self) -> (NaiveDate, i32, i64) {
         (
-            self.outcome.deadline.unwrap_or(NaiveDate::MAX),
+            self.outcome.deadline.unwrap_or(EXEMPT_LAST),
             self.school.urn,
             self.appointment.id,
         )
@@ -122,12 +129,13 @@ pub async fn current_deadlines_within<C: ConnectionTrait>(
     deadlines_within(db, schools, &q, as_of).await
 }
 
-async fn deadlines_within<C: ConnectionTrait>(
-    db: &C,
+/// The appointments `q` selects among the schools `readable` selects: the condition on
+/// `senco_appointment`, and the schools as a sub-query.
+fn selection(
     readable: Condition,
     q: &DeadlineQuery,
     as_of: NaiveDate,
-) -> ApiResult<Vec<Deadline>> {
+) -> (Condition, SelectStatement) {
     let mut school_cond = Condition::all().add(readable);
     if let Some(la) = q.la_code {
         school_cond = school_cond.add(school::Column::LaCode.eq(la));
@@ -155,6 +163,82 @@ async fn deadlines_within<C: ConnectionTrait>(
     if let Some(ids) = &q.appointment_ids {
         a_cond = a_cond.add(senco_appointment::Column::Id.is_in(ids.iter().copied()));
     }
+    (a_cond, schools_sel)
+}
+
+/// The first part of the sort key of SPEC 4.4(7) in SQL: the deadline, [`EXEMPT_LAST`]
+/// when there is none.
+const SORT_DEADLINE: &str = "COALESCE(appointment_duty.deadline, '9999-12-31')";
+
+/// One page of the deadlines view when no status filter applies (so that the order and the
+/// total depend on stored facts only): the count and the `first + 1` appointments after
+/// `after` in the order of SPEC 4.4(7), straight from the database, then the rules applied
+/// to that page alone. A bounded number of statements and rows whatever the scope, so a
+/// national list costs what a page costs.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    q: &DeadlineQuery,
+    as_of: NaiveDate,
+    after: Option<(NaiveDate, i32, i64)>,
+    first: u64,
+) -> ApiResult<(Vec<Deadline>, u64)> {
+    if q.statuses.is_some() {
+        return Err(ApiError::internal("a status filter needs the whole list"));
+    }
+    let (mut cond, _) = selection(scope::readable_schools(p)?, q, as_of);
+    if let Some(d) = q.on_or_before {
+        cond = cond.add(appointment_duty::Column::Deadline.lte(d));
+    }
+    if let Some(d) = q.on_or_after {
+        cond = cond.add(appointment_duty::Column::Deadline.gte(d));
+    }
+    let joined = || {
+        senco_appointment::Entity::find()
+            .join_rev(
+                JoinType::LeftJoin,
+                appointment_duty::Relation::SencoAppointment.def(),
+            )
+            .filter(cond.clone())
+    };
+    let total = joined().count(db).await?;
+    let mut rows = joined()
+        .select_only()
+        .column(senco_appointment::Column::Id)
+        .order_by(Expr::cust(SORT_DEADLINE), Order::Asc)
+        .order_by_asc(senco_appointment::Column::SchoolUrn)
+        .order_by_asc(senco_appointment::Column::Id)
+        .limit(first + 1);
+    if let Some((d, urn, id)) = after {
+        // Row-value comparison reads the keyset on both databases.
+        rows = rows.filter(
+            Expr::tuple([
+                Expr::cust(SORT_DEADLINE),
+                Expr::col((
+                    senco_appointment::Entity,
+                    senco_appointment::Column::SchoolUrn,
+                )),
+                Expr::col((senco_appointment::Entity, senco_appointment::Column::Id)),
+            ])
+            .gt(Expr::tuple([Expr::val(d), Expr::val(urn), Expr::val(id)])),
+        );
+    }
+    let ids: Vec<i64> = rows.into_tuple::<i64>().all(db).await?;
+    let q = DeadlineQuery {
+        appointment_ids: Some(ids),
+        ..DeadlineQuery::default()
+    };
+    let page = deadlines_within(db, Condition::all(), &q, as_of).await?;
+    Ok((page, total))
+}
+
+async fn deadlines_within<C: ConnectionTrait>(
+    db: &C,
+    readable: Condition,
+    q: &DeadlineQuery,
+    as_of: NaiveDate,
+) -> ApiResult<Vec<Deadline>> {
+    let (a_cond, schools_sel) = selection(readable, q, as_of);
     let rows: Vec<(senco_appointment::Model, Option<appointment_duty::Model>)> =
         senco_appointment::Entity::find()
             .select_also(appointment_duty::Entity)
