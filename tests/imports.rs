@@ -289,3 +289,101 @@ async fn an_academy_keeps_its_history_through_its_predecessor() {
     assert!(d["school"]["successor"].is_null());
     s.stop().await;
 }
+
+/// A valid termly report for `urn`.
+fn a_report(urn: i32, year: i32, term: &str) -> Value {
+    json!({
+        "schoolUrn": urn, "academicYear": year, "term": term,
+        "numberOnRoll": 200, "pupilsWithSend": 40, "senSupport": 30, "ehcp": 6,
+        "ehcpApplicationsInProcess": 2,
+        "budgetE1": "10000", "budgetE2": "2500.50", "budgetE3": "0", "budgetAdditional": "1200",
+        "expenditureToDate": "5000.25", "nonContactHoursPerWeek": 6.5,
+    })
+}
+
+#[tokio::test]
+async fn an_import_in_another_process_and_32_clients_submitting_all_complete() {
+    let s = TestServer::start().await;
+    small_world(&s).await;
+    let import = tokio::process::Command::new(env!("CARGO_BIN_EXE_senco-oversight"))
+        .arg("import-census")
+        .arg(data("england_census_performance_tables.csv"))
+        .env("SENCO_DATABASE_URL", &s.db.url)
+        .env("SENCO_JWT_SECRET", SECRET)
+        .env("SENCO_DEMO", "false")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // 32 clients, each submitting two reports of its own (school, term) keys while the
+    // import writes the same database from its own process.
+    let urns = [100001, 100002, 100003, 100004];
+    let terms = ["AUTUMN", "SPRING", "SUMMER"];
+    let mut keys = Vec::new();
+    for year in 2019..=2024 {
+        for term in terms {
+            for urn in urns {
+                keys.push((urn, year, term));
+            }
+        }
+    }
+    let clients: Vec<_> = keys
+        .chunks(2)
+        .take(32)
+        .map(|pair| {
+            let pair = pair.to_vec();
+            let s = &s;
+            async move {
+                let mut failures = Vec::new();
+                for (urn, year, term) in pair {
+                    let tok = token(&format!("head-{urn}"), &format!("school:{urn}:write"));
+                    let (status, body) = s
+                        .post(
+                            Some(&tok),
+                            "mutation($i: SubmitTermlyReportInput!) { submitTermlyReport(input: $i) { version } }",
+                            json!({ "i": a_report(urn, year, term) }),
+                        )
+                        .await;
+                    if status != 200 || body["data"]["submitTermlyReport"]["version"] != 1 {
+                        failures.push(format!("{urn} {year} {term}: {status} {body}"));
+                    }
+                }
+                failures
+            }
+        })
+        .collect();
+    let failures: Vec<String> = futures::future::join_all(clients)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let out = import.wait_with_output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "the import failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(failures.is_empty(), "submissions refused: {failures:#?}");
+    let stored = s
+        .ok(
+            &admin(),
+            "{ schools(filter: { laCode: 202 }, first: 250) { edges { node { urn termlyReports { version } } } } }",
+            json!({}),
+        )
+        .await;
+    let reports: usize = stored["schools"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| urns.contains(&(e["node"]["urn"].as_i64().unwrap() as i32)))
+        .map(|e| e["node"]["termlyReports"].as_array().unwrap().len())
+        .sum();
+    // LA 202 holds schools 100001 and 100002: 2 of the 4 schools' 16 reports each.
+    assert_eq!(
+        reports, 32,
+        "every acknowledged submission of LA 202 is stored"
+    );
+    s.stop().await;
+}

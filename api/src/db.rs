@@ -7,7 +7,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, TransactionTrait,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -125,8 +125,25 @@ impl Db {
     /// Begins a write transaction, after waiting for the write gate.
     pub async fn begin_write(&self) -> ApiResult<WriteTxn<'_>> {
         let gate = self.write_gate().await;
-        let txn = self.conn.begin().await?;
+        let txn = self.begin_writer().await?;
         Ok(WriteTxn { txn, _gate: gate })
+    }
+
+    /// A transaction that will write. On SQLite it takes the file's write lock at `BEGIN`
+    /// (`IMMEDIATE`), waiting up to the busy timeout while another process (an import)
+    /// writes: a deferred transaction that had read first could not wait, and would fail
+    /// at once with "database is locked" when another writer committed after its read.
+    async fn begin_writer(&self) -> Result<DatabaseTransaction, DbErr> {
+        if self.backend() == DbBackend::Sqlite {
+            self.conn
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                })
+                .await
+        } else {
+            self.conn.begin().await
+        }
     }
 
     /// Applies pending migrations. On PostgreSQL a transaction-scoped advisory lock makes
@@ -134,7 +151,7 @@ impl Db {
     /// do. PostgreSQL DDL is transactional, so a failed migration leaves nothing behind.
     pub async fn migrate(&self) -> Result<(), DbErr> {
         let _gate = self.write_gate().await;
-        let txn = self.conn.begin().await?;
+        let txn = self.begin_writer().await?;
         if self.backend() == DbBackend::Postgres {
             txn.execute_unprepared("SELECT pg_advisory_xact_lock(7238471650012)")
                 .await?;
