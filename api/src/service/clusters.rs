@@ -19,10 +19,10 @@ pub async fn create(
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
-    let w = db.begin_write().await?;
-    let out = clusters::create(w.txn(), p, input, today).await?;
-    w.commit(Touched::Clusters).await?;
-    Ok(out)
+    super::write(db, Touched::Clusters, async |txn| {
+        clusters::create(txn, p, input, today).await
+    })
+    .await
 }
 
 /// Changes a cluster's details or members.
@@ -34,10 +34,10 @@ pub async fn update(
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
-    let w = db.begin_write().await?;
-    let out = clusters::update(w.txn(), p, id, patch, today).await?;
-    w.commit(Touched::Clusters).await?;
-    Ok(out)
+    super::write(db, Touched::Clusters, async |txn| {
+        clusters::update(txn, p, id, patch, today).await
+    })
+    .await
 }
 
 /// Records that the arrangement was reviewed.
@@ -49,8 +49,8 @@ pub async fn record_review(
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
-    let w = db.begin_write().await?;
-    let out = clusters::record_review(w.txn(), p, id, reviewed_on, today).await?;
-    w.commit(Touched::Clusters).await?;
-    Ok(out)
+    super::write(db, Touched::Clusters, async |txn| {
+        clusters::record_review(txn, p, id, reviewed_on, today).await
+    })
+    .await
 }

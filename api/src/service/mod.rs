@@ -9,3 +9,20 @@ pub mod clusters;
 pub mod reports;
 pub mod schools;
 pub mod sencos;
+
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::freshness::Touched;
+
+/// Runs `write` in one write transaction and commits it as having `touched` what it says:
+/// the shape of every write use case that keeps no derived facts.
+pub(crate) async fn write<T>(
+    db: &Db,
+    touched: Touched,
+    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> ApiResult<T>,
+) -> ApiResult<T> {
+    let w = db.begin_write().await?;
+    let out = write(w.txn()).await?;
+    w.commit(touched).await?;
+    Ok(out)
+}

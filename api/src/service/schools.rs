@@ -17,19 +17,19 @@ pub async fn upsert_local_authority(
     input: local_authority::Model,
 ) -> ApiResult<local_authority::Model> {
     scope::require_admin(p)?;
-    let w = db.begin_write().await?;
-    let out = schools::upsert_local_authority(w.txn(), p, input).await?;
-    w.commit(Touched::Staff).await?;
-    Ok(out)
+    super::write(db, Touched::Staff, async |txn| {
+        schools::upsert_local_authority(txn, p, input).await
+    })
+    .await
 }
 
 /// Creates or renames a trust.
 pub async fn upsert_trust(db: &Db, p: &Principal, input: trust::Model) -> ApiResult<trust::Model> {
     scope::require_admin(p)?;
-    let w = db.begin_write().await?;
-    let out = schools::upsert_trust(w.txn(), p, input).await?;
-    w.commit(Touched::Staff).await?;
-    Ok(out)
+    super::write(db, Touched::Staff, async |txn| {
+        schools::upsert_trust(txn, p, input).await
+    })
+    .await
 }
 
 /// Creates or replaces a school.
@@ -39,19 +39,20 @@ pub async fn upsert_school(
     input: school::Model,
 ) -> ApiResult<school::Model> {
     scope::require_admin(p)?;
-    let w = db.begin_write().await?;
-    let out = schools::upsert_school(w.txn(), p, input).await?;
-    let people = duty::people_at_schools(w.txn(), &[out.urn]).await?;
-    duty::refresh_people(w.txn(), &people).await?;
-    w.commit(Touched::Staff).await?;
-    Ok(out)
+    super::write(db, Touched::Staff, async |txn| {
+        let out = schools::upsert_school(txn, p, input).await?;
+        let people = duty::people_at_schools(txn, &[out.urn]).await?;
+        duty::refresh_people(txn, &people).await?;
+        Ok(out)
+    })
+    .await
 }
 
 /// Rebuilds every derived fact from the base tables (`senco-oversight recompute`); returns
 /// how many appointments there are. `progress` is told the people done and the total.
 pub async fn recompute(db: &Db, progress: impl FnMut(usize, usize)) -> ApiResult<usize> {
-    let w = db.begin_write().await?;
-    let n = duty::recompute_all(w.txn(), progress).await?;
-    w.commit(Touched::Staff).await?;
-    Ok(n)
+    super::write(db, Touched::Staff, async |txn| {
+        duty::recompute_all(txn, progress).await
+    })
+    .await
 }

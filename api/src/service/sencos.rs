@@ -26,11 +26,12 @@ async fn staff_write<T>(
     write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> ApiResult<(T, i64)>,
 ) -> ApiResult<T> {
     scope::require_authenticated(p)?;
-    let w = db.begin_write().await?;
-    let (out, person_id) = write(w.txn()).await?;
-    duty::refresh_people(w.txn(), &[person_id]).await?;
-    w.commit(Touched::Staff).await?;
-    Ok(out)
+    super::write(db, Touched::Staff, async |txn| {
+        let (out, person_id) = write(txn).await?;
+        duty::refresh_people(txn, &[person_id]).await?;
+        Ok(out)
+    })
+    .await
 }
 
 /// Appoints a SENCO, creating the person or linking the one with the same TRN.

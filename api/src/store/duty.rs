@@ -160,6 +160,22 @@ pub async fn compute_for_people<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The stored facts of the appointments `fresh` holds facts for.
+async fn stored_for<C: ConnectionTrait>(
+    db: &C,
+    fresh: &[appointment_duty::Model],
+) -> ApiResult<HashMap<i64, appointment_duty::Model>> {
+    Ok(appointment_duty::Entity::find()
+        .filter(
+            appointment_duty::Column::AppointmentId.is_in(fresh.iter().map(|r| r.appointment_id)),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.appointment_id, r))
+        .collect())
+}
+
 /// Recomputes and stores the facts of every appointment of `people`, inside the caller's
 /// transaction. Rows whose facts did not change are not written.
 pub async fn refresh_people<C: ConnectionTrait>(db: &C, people: &[i64]) -> ApiResult<()> {
@@ -174,16 +190,7 @@ pub async fn refresh_people<C: ConnectionTrait>(db: &C, people: &[i64]) -> ApiRe
         if fresh.is_empty() {
             continue;
         }
-        let stored: HashMap<i64, appointment_duty::Model> = appointment_duty::Entity::find()
-            .filter(
-                appointment_duty::Column::AppointmentId
-                    .is_in(fresh.iter().map(|r| r.appointment_id)),
-            )
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|r| (r.appointment_id, r))
-            .collect();
+        let stored = stored_for(db, &fresh).await?;
         let changed: Vec<appointment_duty::ActiveModel> = fresh
             .into_iter()
             .filter(|r| stored.get(&r.appointment_id) != Some(r))
@@ -282,16 +289,7 @@ pub async fn stale<C: ConnectionTrait>(db: &C) -> ApiResult<Vec<i64>> {
     let mut out = Vec::new();
     for chunk in people.chunks(BATCH) {
         let fresh = compute_for_people(db, chunk).await?;
-        let stored: HashMap<i64, appointment_duty::Model> = appointment_duty::Entity::find()
-            .filter(
-                appointment_duty::Column::AppointmentId
-                    .is_in(fresh.iter().map(|r| r.appointment_id)),
-            )
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|r| (r.appointment_id, r))
-            .collect();
+        let stored = stored_for(db, &fresh).await?;
         out.extend(
             fresh
                 .iter()
