@@ -193,7 +193,7 @@ async fn facts_kept_on_write_and_cached_answers_match_a_full_recomputation() {
                 100003,203,School 100003,Academy converter,Secondary\n";
     let (rows, rejected) = api::import::gias::parse(gias.as_bytes()).unwrap();
     assert!(rejected.is_empty(), "{rejected:?}");
-    let summary = api::store::imports::gias_rows(&s.state.db, rows, rejected, &|_, _| {})
+    let summary = api::service::imports::gias_rows(&s.state.db, rows, rejected, &|_, _| {})
         .await
         .unwrap();
     assert_eq!(summary.updated, 1, "{summary}");

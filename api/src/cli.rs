@@ -165,7 +165,7 @@ async fn import_file(
     db: &Db,
     file: &std::path::Path,
     kind: Import,
-) -> anyhow::Result<crate::store::imports::Summary> {
+) -> anyhow::Result<crate::service::imports::Summary> {
     use std::io::IsTerminal;
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let bar = indicatif::ProgressBar::new(0);
@@ -201,16 +201,16 @@ async fn import_file(
         Import::Census => {
             let text = crate::import::text::decode(&bytes);
             let (rows, rejected) = crate::import::census::parse(&text);
-            crate::store::imports::census_rows(db, rows, rejected, &progress).await
+            crate::service::imports::census_rows(db, rows, rejected, &progress).await
         }
         Import::Gias => {
             let (rows, rejected) = crate::import::gias::parse(&bytes)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            crate::store::imports::gias_rows(db, rows, rejected, &progress).await
+            crate::service::imports::gias_rows(db, rows, rejected, &progress).await
         }
         Import::Links => {
             let (rows, rejected) = crate::import::links::parse(&bytes);
-            crate::store::imports::link_rows(db, rows, rejected, &progress).await
+            crate::service::imports::link_rows(db, rows, rejected, &progress).await
         }
     }
     .map_err(|e| anyhow::anyhow!("import failed: {e:?}"))?;

@@ -42,12 +42,12 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
         .filter(|r| DEMO_LAS.contains(&r.la_code))
         .collect();
     let quiet = |_: u64, _: u64| {};
-    crate::store::imports::census_rows(db, rows, Vec::new(), &quiet)
+    crate::service::imports::census_rows(db, rows, Vec::new(), &quiet)
         .await
         .map_err(|e| anyhow::anyhow!("demo census load failed: {e:?}"))?;
     let (rows, rejected) =
         crate::import::gias::parse(GIAS_SAMPLE_CSV).map_err(anyhow::Error::msg)?;
-    crate::store::imports::gias_rows(db, rows, rejected, &quiet)
+    crate::service::imports::gias_rows(db, rows, rejected, &quiet)
         .await
         .map_err(|e| anyhow::anyhow!("demo GIAS load failed: {e:?}"))?;
     seed_trust(db)

@@ -1,7 +1,7 @@
 //! The benchmark's data set, written straight into the database.
 //!
 //! Schools and LAs come from the real DfE census file through the product's own census
-//! import (`api::store::imports::census_rows`). Everything else is generated from a fixed
+//! import (`api::service::imports::census_rows`). Everything else is generated from a fixed
 //! seed, so two runs build the same data: a SENCO history for every relevant open school
 //! (one or two appointments, people with TRNs, qualifications, now and then prior SENCO
 //! service), shared-SENCO clusters of two or three small primaries in the same LA, and a
@@ -99,7 +99,7 @@ pub async fn build(
     if scale == Scale::Tiny {
         rows.retain(|r| TINY_LAS.contains(&r.la_code));
     }
-    let summary = api::store::imports::census_rows(db, rows, skipped, &|_, _| {})
+    let summary = api::service::imports::census_rows(db, rows, skipped, &|_, _| {})
         .await
         .map_err(|e| anyhow::anyhow!("census import: {e:?}"))?;
     let census_summary = summary.to_string().lines().next().unwrap_or("").to_string();

@@ -19,9 +19,13 @@ pub async fn create(
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
-    super::write(db, Touched::Clusters, async |txn| {
-        clusters::create(txn, p, input, today).await
-    })
+    super::write(
+        db,
+        p,
+        "createCluster",
+        Touched::Clusters,
+        async |txn, log| clusters::create(txn, p, log, input, today).await,
+    )
     .await
 }
 
@@ -34,9 +38,13 @@ pub async fn update(
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
-    super::write(db, Touched::Clusters, async |txn| {
-        clusters::update(txn, p, id, patch, today).await
-    })
+    super::write(
+        db,
+        p,
+        "updateCluster",
+        Touched::Clusters,
+        async |txn, log| clusters::update(txn, p, log, id, patch, today).await,
+    )
     .await
 }
 
@@ -49,8 +57,12 @@ pub async fn record_review(
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
-    super::write(db, Touched::Clusters, async |txn| {
-        clusters::record_review(txn, p, id, reviewed_on, today).await
-    })
+    super::write(
+        db,
+        p,
+        "recordClusterReview",
+        Touched::Clusters,
+        async |txn, log| clusters::record_review(txn, p, log, id, reviewed_on, today).await,
+    )
     .await
 }

@@ -6,23 +6,38 @@
 //! these, so each gives the same answer. Nothing here knows GraphQL types.
 
 pub mod clusters;
+pub mod imports;
 pub mod reports;
 pub mod schools;
 pub mod sencos;
 
+use crate::auth::Principal;
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::freshness::Touched;
+use crate::store::audit::{self, Journal};
 
-/// Runs `write` in one write transaction and commits it as having `touched` what it says:
-/// the shape of every write use case that keeps no derived facts.
+/// The shape of every write use case: runs `write` in one write transaction, with a
+/// journal in which the store functions it calls note the rows they change; records that
+/// journal in the audit log as `p` doing `operation`, and commits as having `touched` what
+/// it says. A write that changed no row (a retry, a patch equal to the row) touches
+/// nothing, so no cached answer is dropped for it.
 pub(crate) async fn write<T>(
     db: &Db,
+    p: &Principal,
+    operation: &str,
     touched: Touched,
-    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> ApiResult<T>,
+    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction, &mut Journal) -> ApiResult<T>,
 ) -> ApiResult<T> {
     let w = db.begin_write().await?;
-    let out = write(w.txn()).await?;
+    let mut log = Journal::default();
+    let out = write(w.txn(), &mut log).await?;
+    let touched = if log.is_empty() {
+        Touched::Nothing
+    } else {
+        touched
+    };
+    audit::record(w.txn(), p, operation, log).await?;
     w.commit(touched).await?;
     Ok(out)
 }

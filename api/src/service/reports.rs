@@ -17,17 +17,13 @@ use crate::store::scope;
 /// returns the version stored the first time and changes nothing.
 pub async fn submit(db: &Db, p: &Principal, s: Submission) -> ApiResult<termly_report::Model> {
     scope::require_authenticated(p)?;
-    let w = db.begin_write().await?;
-    let (out, stored) = reports::submit(w.txn(), p, s).await?;
-    let touched = if stored {
-        Touched::Report {
-            school_urn: out.school_urn,
-        }
-    } else {
-        Touched::Nothing
+    let touched = Touched::Report {
+        school_urn: s.school_urn,
     };
-    w.commit(touched).await?;
-    Ok(out)
+    super::write(db, p, "submitTermlyReport", touched, async |txn, log| {
+        reports::submit(txn, p, log, s).await
+    })
+    .await
 }
 
 /// The summary of one term over the schools the caller may read that `filter` selects,

@@ -17,17 +17,21 @@ pub async fn upsert_local_authority(
     input: local_authority::Model,
 ) -> ApiResult<local_authority::Model> {
     scope::require_admin(p)?;
-    super::write(db, Touched::Staff, async |txn| {
-        schools::upsert_local_authority(txn, p, input).await
-    })
+    super::write(
+        db,
+        p,
+        "upsertLocalAuthority",
+        Touched::Staff,
+        async |txn, log| schools::upsert_local_authority(txn, p, log, input).await,
+    )
     .await
 }
 
 /// Creates or renames a trust.
 pub async fn upsert_trust(db: &Db, p: &Principal, input: trust::Model) -> ApiResult<trust::Model> {
     scope::require_admin(p)?;
-    super::write(db, Touched::Staff, async |txn| {
-        schools::upsert_trust(txn, p, input).await
+    super::write(db, p, "upsertTrust", Touched::Staff, async |txn, log| {
+        schools::upsert_trust(txn, p, log, input).await
     })
     .await
 }
@@ -39,8 +43,8 @@ pub async fn upsert_school(
     input: school::Model,
 ) -> ApiResult<school::Model> {
     scope::require_admin(p)?;
-    super::write(db, Touched::Staff, async |txn| {
-        let out = schools::upsert_school(txn, p, input).await?;
+    super::write(db, p, "upsertSchool", Touched::Staff, async |txn, log| {
+        let out = schools::upsert_school(txn, p, log, input).await?;
         let people = duty::people_at_schools(txn, &[out.urn]).await?;
         duty::refresh_people(txn, &people).await?;
         Ok(out)
@@ -51,8 +55,8 @@ pub async fn upsert_school(
 /// Rebuilds every derived fact from the base tables (`senco-oversight recompute`); returns
 /// how many appointments there are. `progress` is told the people done and the total.
 pub async fn recompute(db: &Db, progress: impl FnMut(usize, usize)) -> ApiResult<usize> {
-    super::write(db, Touched::Staff, async |txn| {
-        duty::recompute_all(txn, progress).await
-    })
-    .await
+    let w = db.begin_write().await?;
+    let n = duty::recompute_all(w.txn(), progress).await?;
+    w.commit(Touched::Staff).await?;
+    Ok(n)
 }

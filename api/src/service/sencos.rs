@@ -10,6 +10,7 @@ use crate::auth::Principal;
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::freshness::{self, Counters, Depends, Touched};
+use crate::store::audit::Journal;
 use crate::store::deadlines::{self, Deadline, DeadlineQuery};
 use crate::store::sencos::{
     self, AppointmentPatch, NewAppointment, PersonPatch, QualificationPatch,
@@ -23,11 +24,12 @@ use crate::store::{duty, sencos::NewQualification};
 async fn staff_write<T>(
     db: &Db,
     p: &Principal,
-    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction) -> ApiResult<(T, i64)>,
+    operation: &str,
+    write: impl AsyncFnOnce(&sea_orm::DatabaseTransaction, &mut Journal) -> ApiResult<(T, i64)>,
 ) -> ApiResult<T> {
     scope::require_authenticated(p)?;
-    super::write(db, Touched::Staff, async |txn| {
-        let (out, person_id) = write(txn).await?;
+    super::write(db, p, operation, Touched::Staff, async |txn, log| {
+        let (out, person_id) = write(txn, log).await?;
         duty::refresh_people(txn, &[person_id]).await?;
         Ok(out)
     })
@@ -40,8 +42,8 @@ pub async fn appoint(
     p: &Principal,
     input: NewAppointment,
 ) -> ApiResult<senco_appointment::Model> {
-    staff_write(db, p, async |txn| {
-        let a = sencos::appoint(txn, p, input).await?;
+    staff_write(db, p, "appointSenco", async |txn, log| {
+        let a = sencos::appoint(txn, p, log, input).await?;
         let person = a.person_id;
         Ok((a, person))
     })
@@ -55,8 +57,8 @@ pub async fn update_appointment(
     id: i64,
     patch: AppointmentPatch,
 ) -> ApiResult<senco_appointment::Model> {
-    staff_write(db, p, async |txn| {
-        let a = sencos::update_appointment(txn, p, id, patch).await?;
+    staff_write(db, p, "updateSencoAppointment", async |txn, log| {
+        let a = sencos::update_appointment(txn, p, log, id, patch).await?;
         let person = a.person_id;
         Ok((a, person))
     })
@@ -70,8 +72,8 @@ pub async fn end_appointment(
     id: i64,
     ended_on: NaiveDate,
 ) -> ApiResult<senco_appointment::Model> {
-    staff_write(db, p, async |txn| {
-        let a = sencos::end_appointment(txn, p, id, ended_on).await?;
+    staff_write(db, p, "endSencoAppointment", async |txn, log| {
+        let a = sencos::end_appointment(txn, p, log, id, ended_on).await?;
         let person = a.person_id;
         Ok((a, person))
     })
@@ -85,8 +87,8 @@ pub async fn update_person(
     id: i64,
     patch: PersonPatch,
 ) -> ApiResult<person::Model> {
-    staff_write(db, p, async |txn| {
-        let person = sencos::update_person(txn, p, id, patch).await?;
+    staff_write(db, p, "updatePerson", async |txn, log| {
+        let person = sencos::update_person(txn, p, log, id, patch).await?;
         Ok((person, id))
     })
     .await
@@ -101,9 +103,10 @@ pub async fn add_prior_service(
     ended_on: NaiveDate,
     description: Option<String>,
 ) -> ApiResult<person::Model> {
-    staff_write(db, p, async |txn| {
+    staff_write(db, p, "addPriorSencoService", async |txn, log| {
         let person =
-            sencos::add_prior_service(txn, p, person_id, started_on, ended_on, description).await?;
+            sencos::add_prior_service(txn, p, log, person_id, started_on, ended_on, description)
+                .await?;
         Ok((person, person_id))
     })
     .await
@@ -115,8 +118,8 @@ pub async fn record_qualification(
     p: &Principal,
     input: NewQualification,
 ) -> ApiResult<qualification::Model> {
-    staff_write(db, p, async |txn| {
-        let q = sencos::record_qualification(txn, p, input).await?;
+    staff_write(db, p, "recordQualification", async |txn, log| {
+        let q = sencos::record_qualification(txn, p, log, input).await?;
         let person = q.person_id;
         Ok((q, person))
     })
@@ -130,8 +133,8 @@ pub async fn update_qualification(
     id: i64,
     patch: QualificationPatch,
 ) -> ApiResult<qualification::Model> {
-    staff_write(db, p, async |txn| {
-        let q = sencos::update_qualification(txn, p, id, patch).await?;
+    staff_write(db, p, "updateQualification", async |txn, log| {
+        let q = sencos::update_qualification(txn, p, log, id, patch).await?;
         let person = q.person_id;
         Ok((q, person))
     })

@@ -1,31 +1,33 @@
 //! The audit log: every change made through a mutation, written in the same transaction.
+//! Store functions describe the rows they change in a [`Journal`]; the service layer
+//! records it under the use case's name.
 
 use chrono::Utc;
 use entity::audit_event;
 use sea_orm::ColumnTrait;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Page, Paged, scope};
 
-/// One change to record.
-pub struct Change<'a, B: Serialize, A: Serialize> {
-    /// The mutation, e.g. `appointSenco`.
-    pub operation: &'a str,
-    /// The school the row belongs to, when it belongs to one.
-    pub school_urn: Option<i32>,
-    /// The table.
-    pub entity: &'a str,
-    /// The row's key.
-    pub row_id: String,
-    /// The row before (None for an insert).
-    pub before: Option<&'a B>,
-    /// The row after (None for a delete).
-    pub after: Option<&'a A>,
+/// The rows one use case changed, as the store functions that changed them describe
+/// them: which table, which row, which school, before and after. The store knows rows,
+/// not use cases; the service layer that ran the use case records the journal under its
+/// operation name with [`record`], in the same transaction.
+#[derive(Debug, Default)]
+pub struct Journal {
+    rows: Vec<RowChange>,
+}
+
+#[derive(Debug)]
+struct RowChange {
+    school_urn: Option<i32>,
+    entity: &'static str,
+    row_id: String,
+    before: Option<String>,
+    after: Option<String>,
 }
 
 fn json<T: Serialize>(v: Option<&T>) -> ApiResult<Option<String>> {
@@ -33,25 +35,96 @@ fn json<T: Serialize>(v: Option<&T>) -> ApiResult<Option<String>> {
         .transpose()
 }
 
-/// Writes one audit row; call it inside the transaction that makes the change.
-pub async fn record<C: ConnectionTrait, B: Serialize, A: Serialize>(
+impl Journal {
+    /// Notes that the row `entity`/`row_id` changed from `before` (None for an insert) to
+    /// `after` (None for a delete); `school_urns` are the schools whose logs show it, one
+    /// audit row each (none: a row that belongs to no school).
+    pub fn changed<B: Serialize, A: Serialize>(
+        &mut self,
+        entity: &'static str,
+        row_id: impl ToString,
+        school_urns: &[i32],
+        before: Option<&B>,
+        after: Option<&A>,
+    ) -> ApiResult<()> {
+        let (before, after) = (json(before)?, json(after)?);
+        let row_id = row_id.to_string();
+        if school_urns.is_empty() {
+            self.rows.push(RowChange {
+                school_urn: None,
+                entity,
+                row_id,
+                before,
+                after,
+            });
+            return Ok(());
+        }
+        for urn in school_urns {
+            self.rows.push(RowChange {
+                school_urn: Some(*urn),
+                entity,
+                row_id: row_id.clone(),
+                before: before.clone(),
+                after: after.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Notes that the row was inserted.
+    pub fn inserted<A: Serialize>(
+        &mut self,
+        entity: &'static str,
+        row_id: impl ToString,
+        school_urns: &[i32],
+        after: &A,
+    ) -> ApiResult<()> {
+        self.changed(entity, row_id, school_urns, None::<&A>, Some(after))
+    }
+
+    /// Notes that the row changed from `before` to `after`.
+    pub fn updated<T: Serialize>(
+        &mut self,
+        entity: &'static str,
+        row_id: impl ToString,
+        school_urns: &[i32],
+        before: &T,
+        after: &T,
+    ) -> ApiResult<()> {
+        self.changed(entity, row_id, school_urns, Some(before), Some(after))
+    }
+
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// Writes the journal's rows as done by `p` in the use case `operation` (for a mutation, its
+/// name); call it inside the transaction that made the changes.
+pub async fn record<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    change: Change<'_, B, A>,
+    operation: &str,
+    journal: Journal,
 ) -> ApiResult<()> {
-    audit_event::ActiveModel {
-        occurred_at: Set(Utc::now()),
-        actor: Set(p.sub.clone().unwrap_or_default()),
-        operation: Set(change.operation.to_string()),
-        school_urn: Set(change.school_urn),
-        entity: Set(change.entity.to_string()),
-        row_id: Set(change.row_id),
-        before: Set(json(change.before)?),
-        after: Set(json(change.after)?),
-        ..Default::default()
+    if journal.rows.is_empty() {
+        return Ok(());
     }
-    .insert(db)
-    .await?;
+    let now = Utc::now();
+    let actor = p.sub.clone().unwrap_or_default();
+    let rows = journal.rows.into_iter().map(|r| audit_event::ActiveModel {
+        occurred_at: Set(now),
+        actor: Set(actor.clone()),
+        operation: Set(operation.to_string()),
+        school_urn: Set(r.school_urn),
+        entity: Set(r.entity.to_string()),
+        row_id: Set(r.row_id),
+        before: Set(r.before),
+        after: Set(r.after),
+        ..Default::default()
+    });
+    audit_event::Entity::insert_many(rows).exec(db).await?;
     Ok(())
 }
 

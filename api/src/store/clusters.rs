@@ -163,11 +163,9 @@ async fn member_urns<C: ConnectionTrait>(db: &C, id: i64) -> ApiResult<Vec<i32>>
         .collect())
 }
 
-/// Writes one audit row per school the change touches, so each school's log shows it.
-async fn audit_each<C: ConnectionTrait>(
-    db: &C,
-    p: &Principal,
-    operation: &str,
+/// Notes one audit row per school the change touches, each showing that school's view.
+fn audit_each(
+    log: &mut audit::Journal,
     urns: &BTreeSet<i32>,
     id: i64,
     before: Option<Snapshot<'_>>,
@@ -176,19 +174,7 @@ async fn audit_each<C: ConnectionTrait>(
     for urn in urns {
         let before = before.map(|b| b.for_school(*urn));
         let after = after.map(|a| a.for_school(*urn));
-        audit::record(
-            db,
-            p,
-            audit::Change {
-                operation,
-                school_urn: Some(*urn),
-                entity: "cluster",
-                row_id: id.to_string(),
-                before: before.as_ref(),
-                after: after.as_ref(),
-            },
-        )
-        .await?;
+        log.changed("cluster", id, &[*urn], before.as_ref(), after.as_ref())?;
     }
     Ok(())
 }
@@ -211,6 +197,7 @@ async fn insert_members<C: ConnectionTrait>(db: &C, id: i64, urns: &[i32]) -> Ap
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     input: NewCluster,
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
@@ -244,15 +231,12 @@ pub async fn create<C: ConnectionTrait>(
         member_urns: &urns,
     };
     audit_each(
-        db,
-        p,
-        "createCluster",
+        log,
         &urns.iter().copied().collect(),
         row.id,
         None,
         Some(after),
-    )
-    .await?;
+    )?;
     Ok(row)
 }
 
@@ -267,6 +251,7 @@ async fn require_cluster<C: ConnectionTrait>(db: &C, id: i64) -> ApiResult<clust
 pub async fn update<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     id: i64,
     patch: ClusterPatch,
     today: NaiveDate,
@@ -317,9 +302,7 @@ pub async fn update<C: ConnectionTrait>(
     }
     let touched: BTreeSet<i32> = old_urns.iter().chain(new_urns.iter()).copied().collect();
     audit_each(
-        db,
-        p,
-        "updateCluster",
+        log,
         &touched,
         id,
         Some(Snapshot {
@@ -330,8 +313,7 @@ pub async fn update<C: ConnectionTrait>(
             cluster: &row,
             member_urns: &new_urns,
         }),
-    )
-    .await?;
+    )?;
     Ok(row)
 }
 
@@ -340,6 +322,7 @@ pub async fn update<C: ConnectionTrait>(
 pub async fn record_review<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     id: i64,
     reviewed_on: NaiveDate,
     today: NaiveDate,
@@ -367,9 +350,7 @@ pub async fn record_review<C: ConnectionTrait>(
     am.last_reviewed_on = Set(Some(latest));
     let row = am.update(db).await?;
     audit_each(
-        db,
-        p,
-        "recordClusterReview",
+        log,
         &urns.iter().copied().collect(),
         id,
         Some(Snapshot {
@@ -380,8 +361,7 @@ pub async fn record_review<C: ConnectionTrait>(
             cluster: &row,
             member_urns: &urns,
         }),
-    )
-    .await?;
+    )?;
     Ok(row)
 }
 

@@ -89,14 +89,15 @@ pub struct Submission {
     pub figures: Figures,
 }
 
-/// Stores a submission as the next version, inside the caller's transaction. Returns the
-/// report and whether it was stored now (`false` for a retry answered with the version an
-/// earlier submission under the same idempotency key stored).
+/// Stores a submission as the next version, inside the caller's transaction, noting it in
+/// `log`. A retry under the same idempotency key returns the version stored the first time
+/// and notes nothing.
 pub async fn submit<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     s: Submission,
-) -> ApiResult<(termly_report::Model, bool)> {
+) -> ApiResult<termly_report::Model> {
     let school = require_school(db, s.school_urn, "schoolUrn").await?;
     scope::check_write(p, &school, WriteAction::TermlyReport)?;
     let digest = s.figures.digest(s.term)?;
@@ -109,7 +110,7 @@ pub async fn submit<C: ConnectionTrait>(
     {
         // The same key with the same content is a retry of a submission that was stored.
         if prior.content_hash == digest {
-            return Ok((prior, false));
+            return Ok(prior);
         }
         return Err(ApiError::conflict(
             "this idempotencyKey was already used for a different submission",
@@ -192,20 +193,14 @@ pub async fn submit<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        p,
-        audit::Change {
-            operation: "submitTermlyReport",
-            school_urn: Some(school.urn),
-            entity: "termly_report",
-            row_id: row.id.to_string(),
-            before: current.as_ref(),
-            after: Some(&row),
-        },
-    )
-    .await?;
-    Ok((row, true))
+    log.changed(
+        "termly_report",
+        row.id,
+        &[school.urn],
+        current.as_ref(),
+        Some(&row),
+    )?;
+    Ok(row)
 }
 
 /// The latest version of one school's report for a term; `FORBIDDEN` when unreadable.

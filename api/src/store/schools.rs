@@ -244,6 +244,7 @@ pub async fn census_by_urn<C: ConnectionTrait>(
 pub async fn upsert_local_authority<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     input: local_authority::Model,
 ) -> ApiResult<local_authority::Model> {
     scope::require_admin(p)?;
@@ -260,19 +261,13 @@ pub async fn upsert_local_authority<C: ConnectionTrait>(
         None => input.clone().into_active_model().insert(db).await?,
     };
     if before.as_ref() != Some(&after) {
-        audit::record(
-            db,
-            p,
-            audit::Change {
-                operation: "upsertLocalAuthority",
-                school_urn: None,
-                entity: "local_authority",
-                row_id: after.code.to_string(),
-                before: before.as_ref(),
-                after: Some(&after),
-            },
-        )
-        .await?;
+        log.changed(
+            "local_authority",
+            after.code,
+            &[],
+            before.as_ref(),
+            Some(&after),
+        )?;
     }
     Ok(after)
 }
@@ -281,6 +276,7 @@ pub async fn upsert_local_authority<C: ConnectionTrait>(
 pub async fn upsert_trust<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     input: trust::Model,
 ) -> ApiResult<trust::Model> {
     scope::require_admin(p)?;
@@ -295,19 +291,7 @@ pub async fn upsert_trust<C: ConnectionTrait>(
         None => input.clone().into_active_model().insert(db).await?,
     };
     if before.as_ref() != Some(&after) {
-        audit::record(
-            db,
-            p,
-            audit::Change {
-                operation: "upsertTrust",
-                school_urn: None,
-                entity: "trust",
-                row_id: after.uid.to_string(),
-                before: before.as_ref(),
-                after: Some(&after),
-            },
-        )
-        .await?;
+        log.changed("trust", after.uid, &[], before.as_ref(), Some(&after))?;
     }
     Ok(after)
 }
@@ -316,6 +300,7 @@ pub async fn upsert_trust<C: ConnectionTrait>(
 pub async fn upsert_school<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     input: school::Model,
 ) -> ApiResult<school::Model> {
     scope::require_admin(p)?;
@@ -356,19 +341,13 @@ pub async fn upsert_school<C: ConnectionTrait>(
         None => input.clone().into_active_model().insert(db).await?,
     };
     if before.as_ref() != Some(&after) {
-        audit::record(
-            db,
-            p,
-            audit::Change {
-                operation: "upsertSchool",
-                school_urn: Some(after.urn),
-                entity: "school",
-                row_id: after.urn.to_string(),
-                before: before.as_ref(),
-                after: Some(&after),
-            },
-        )
-        .await?;
+        log.changed(
+            "school",
+            after.urn,
+            &[after.urn],
+            before.as_ref(),
+            Some(&after),
+        )?;
     }
     Ok(after)
 }

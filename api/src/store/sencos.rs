@@ -16,7 +16,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, Set,
 };
-use serde::Serialize;
 
 use crate::auth::Principal;
 use crate::domain::qualification::{self as rules, QualificationKind};
@@ -166,37 +165,11 @@ async fn check_no_overlap<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Which change an audit row records: the operation, the kind of row and its id.
-#[derive(Clone, Copy)]
-struct Row<'a>(&'a str, &'a str, i64);
-
-async fn audit_row<C: ConnectionTrait, T: Serialize>(
-    db: &C,
-    p: &Principal,
-    Row(operation, entity, id): Row<'_>,
-    urn: Option<i32>,
-    before: Option<&T>,
-    after: Option<&T>,
-) -> ApiResult<()> {
-    audit::record(
-        db,
-        p,
-        audit::Change {
-            operation,
-            school_urn: urn,
-            entity,
-            row_id: id.to_string(),
-            before,
-            after,
-        },
-    )
-    .await
-}
-
 /// Appoints a SENCO, creating the person or linking the one with the same TRN.
 pub async fn appoint<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     input: NewAppointment,
 ) -> ApiResult<senco_appointment::Model> {
     let school = require_school(db, input.school_urn, "schoolUrn").await?;
@@ -225,15 +198,7 @@ pub async fn appoint<C: ConnectionTrait>(
             }
             .insert(db)
             .await?;
-            audit_row(
-                db,
-                p,
-                Row("appointSenco", "person", person.id),
-                Some(school.urn),
-                None,
-                Some(&person),
-            )
-            .await?;
+            log.inserted("person", person.id, &[school.urn], &person)?;
             person
         }
     };
@@ -261,15 +226,12 @@ pub async fn appoint<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    audit_row(
-        db,
-        p,
-        Row("appointSenco", "senco_appointment", appointment.id),
-        Some(school.urn),
-        None,
-        Some(&appointment),
-    )
-    .await?;
+    log.inserted(
+        "senco_appointment",
+        appointment.id,
+        &[school.urn],
+        &appointment,
+    )?;
     Ok(appointment)
 }
 
@@ -293,6 +255,7 @@ async fn writable_appointment<C: ConnectionTrait>(
 pub async fn update_appointment<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     id: i64,
     patch: AppointmentPatch,
 ) -> ApiResult<senco_appointment::Model> {
@@ -343,15 +306,13 @@ pub async fn update_appointment<C: ConnectionTrait>(
         .reset_all()
         .update(db)
         .await?;
-    audit_row(
-        db,
-        p,
-        Row("updateSencoAppointment", "senco_appointment", id),
-        Some(saved.school_urn),
-        Some(&before),
-        Some(&saved),
-    )
-    .await?;
+    log.updated(
+        "senco_appointment",
+        id,
+        &[saved.school_urn],
+        &before,
+        &saved,
+    )?;
     Ok(saved)
 }
 
@@ -359,6 +320,7 @@ pub async fn update_appointment<C: ConnectionTrait>(
 pub async fn end_appointment<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     id: i64,
     ended_on: NaiveDate,
 ) -> ApiResult<senco_appointment::Model> {
@@ -380,15 +342,13 @@ pub async fn end_appointment<C: ConnectionTrait>(
     let mut am = before.clone().into_active_model();
     am.ended_on = Set(Some(ended_on));
     let saved = am.update(db).await?;
-    audit_row(
-        db,
-        p,
-        Row("endSencoAppointment", "senco_appointment", id),
-        Some(saved.school_urn),
-        Some(&before),
-        Some(&saved),
-    )
-    .await?;
+    log.updated(
+        "senco_appointment",
+        id,
+        &[saved.school_urn],
+        &before,
+        &saved,
+    )?;
     Ok(saved)
 }
 
@@ -438,28 +398,11 @@ async fn writable_person<C: ConnectionTrait>(
     Ok((person, schools.iter().map(|s| s.urn).collect()))
 }
 
-async fn audit_person_change<C: ConnectionTrait, T: Serialize>(
-    db: &C,
-    p: &Principal,
-    row: Row<'_>,
-    urns: &[i32],
-    before: Option<&T>,
-    after: Option<&T>,
-) -> ApiResult<()> {
-    // One row per school the person serves, so each school's log shows the change.
-    if urns.is_empty() {
-        return audit_row(db, p, row, None, before, after).await;
-    }
-    for urn in urns {
-        audit_row(db, p, row, Some(*urn), before, after).await?;
-    }
-    Ok(())
-}
-
 /// Changes a person's details.
 pub async fn update_person<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     id: i64,
     patch: PersonPatch,
 ) -> ApiResult<person::Model> {
@@ -496,15 +439,7 @@ pub async fn update_person<C: ConnectionTrait>(
         return Ok(after);
     }
     let saved = after.into_active_model().reset_all().update(db).await?;
-    audit_person_change(
-        db,
-        p,
-        Row("updatePerson", "person", id),
-        &urns,
-        Some(&before),
-        Some(&saved),
-    )
-    .await?;
+    log.updated("person", id, &urns, &before, &saved)?;
     Ok(saved)
 }
 
@@ -512,6 +447,7 @@ pub async fn update_person<C: ConnectionTrait>(
 pub async fn add_prior_service<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     person_id: i64,
     started_on: NaiveDate,
     ended_on: NaiveDate,
@@ -527,15 +463,7 @@ pub async fn add_prior_service<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    audit_person_change(
-        db,
-        p,
-        Row("addPriorSencoService", "prior_senco_service", row.id),
-        &urns,
-        None,
-        Some(&row),
-    )
-    .await?;
+    log.inserted("prior_senco_service", row.id, &urns, &row)?;
     Ok(person)
 }
 
@@ -543,6 +471,7 @@ pub async fn add_prior_service<C: ConnectionTrait>(
 pub async fn record_qualification<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     q: NewQualification,
 ) -> ApiResult<qualification::Model> {
     let (_, urns) = writable_person(db, p, q.person_id, "personId").await?;
@@ -556,15 +485,7 @@ pub async fn record_qualification<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    audit_person_change(
-        db,
-        p,
-        Row("recordQualification", "qualification", row.id),
-        &urns,
-        None,
-        Some(&row),
-    )
-    .await?;
+    log.inserted("qualification", row.id, &urns, &row)?;
     Ok(row)
 }
 
@@ -572,6 +493,7 @@ pub async fn record_qualification<C: ConnectionTrait>(
 pub async fn update_qualification<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
+    log: &mut audit::Journal,
     id: i64,
     patch: QualificationPatch,
 ) -> ApiResult<qualification::Model> {
@@ -606,15 +528,7 @@ pub async fn update_qualification<C: ConnectionTrait>(
         return Ok(after);
     }
     let saved = after.into_active_model().reset_all().update(db).await?;
-    audit_person_change(
-        db,
-        p,
-        Row("updateQualification", "qualification", id),
-        &urns,
-        Some(&before),
-        Some(&saved),
-    )
-    .await?;
+    log.updated("qualification", id, &urns, &before, &saved)?;
     Ok(saved)
 }
 
