@@ -75,7 +75,7 @@ async fn seed_trust(db: &Db) -> ApiResult<()> {
     for (la, n) in [(202, 4), (203, 3)] {
         let members = school::Entity::find()
             .filter(school::Column::LaCode.eq(la))
-            .filter(school::Column::Kind.eq("MAINSTREAM"))
+            .filter(school::Column::Kind.eq(crate::domain::school::SchoolKind::Mainstream.as_str()))
             .filter(school::Column::Phase.eq("PRIMARY"))
             .order_by_asc(school::Column::Urn)
             .all(w.txn())
@@ -96,7 +96,7 @@ async fn seed_trust(db: &Db) -> ApiResult<()> {
 pub async fn demo_school_urn(db: &Db) -> ApiResult<Option<i32>> {
     Ok(school::Entity::find()
         .filter(school::Column::LaCode.eq(202))
-        .filter(school::Column::Kind.eq("MAINSTREAM"))
+        .filter(school::Column::Kind.eq(crate::domain::school::SchoolKind::Mainstream.as_str()))
         .order_by_asc(school::Column::Urn)
         .one(&db.conn)
         .await?

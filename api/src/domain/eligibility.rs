@@ -19,6 +19,12 @@ pub enum InductionStatus {
     NotRequired,
 }
 
+impl std::fmt::Display for InductionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl InductionStatus {
     /// Every status, in the order the GraphQL enum lists them.
     pub const ALL: [Self; 4] = [

@@ -12,12 +12,8 @@ pub mod compliance;
 pub mod eligibility;
 pub mod money;
 pub mod qualification;
+pub mod school;
 pub mod terms;
 pub mod validation;
 
-/// Whether a school of this stored kind is a *relevant school* the SENCO regulations bind
-/// (SPEC 4.1; Children and Families Act 2014 s67 and SEND Regulations 2014 reg 49: mainstream
-/// schools and maintained nursery schools).
-pub fn is_relevant_kind(kind: &str) -> bool {
-    matches!(kind, "MAINSTREAM" | "MAINTAINED_NURSERY")
-}
+pub use school::is_relevant_kind;

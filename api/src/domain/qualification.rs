@@ -47,6 +47,12 @@ pub enum QualificationKind {
     NpqSenco,
 }
 
+impl std::fmt::Display for QualificationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl QualificationKind {
     /// Every kind, in the order the GraphQL enum lists them.
     pub const ALL: [Self; 2] = [Self::Nasenco, Self::NpqSenco];

@@ -7,6 +7,7 @@ use entity::cluster;
 
 use crate::domain::clusters::{cluster_issues, next_review_due};
 use crate::domain::compliance::{FoundIssue, Issue};
+use crate::domain::school::Urn;
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::compliance::ComplianceIssue;
@@ -268,7 +269,7 @@ impl ClustersMutation {
         let new = clusters::NewCluster {
             name: cluster_name(&input.name)?,
             senco_person_id: parse_id(&input.senco_person_id, "input.sencoPersonId")?,
-            member_urns: input.member_urns,
+            member_urns: input.member_urns.into_iter().map(Urn).collect(),
             started_on: input.started_on.0,
             last_reviewed_on: input.last_reviewed_on.map(|d| d.0),
             review_interval_months: input.review_interval_months.unwrap_or(12),
@@ -296,7 +297,7 @@ impl ClustersMutation {
                 .as_ref()
                 .map(|p| parse_id(p, "input.sencoPersonId"))
                 .transpose()?,
-            member_urns: input.member_urns,
+            member_urns: input.member_urns.map(|v| v.into_iter().map(Urn).collect()),
             started_on: input.started_on.map(|d| d.0),
             last_reviewed_on: maybe(input.last_reviewed_on),
             review_interval_months: input.review_interval_months,

@@ -7,6 +7,7 @@ use entity::audit_event;
 use crate::domain::clusters::cluster_issues;
 use crate::domain::compliance::{ClusterChecks, FoundIssue, Issue, gather, school_issues};
 use crate::domain::qualification::is_current_on;
+use crate::domain::school::Urn;
 use crate::error::ApiResult;
 use crate::graphql::clusters::Cluster;
 use crate::graphql::schools::{School, SchoolFilter};
@@ -242,7 +243,7 @@ impl ComplianceQuery {
         scope::require_authenticated(&rc.principal)?;
         let has_prev = after.is_some();
         let page = page(first, after, |c| c.strip_prefix("a:")?.parse::<i64>().ok())?;
-        let paged = audit::for_school(&rc.db.conn, &rc.principal, school_urn, page).await?;
+        let paged = audit::for_school(&rc.db.conn, &rc.principal, Urn(school_urn), page).await?;
         Ok(connection(paged, has_prev, |e| {
             (format!("a:{}", e.id), AuditEvent::from(e))
         })

@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::termly_report;
 
 use crate::domain::money;
+use crate::domain::school::Urn;
 use crate::domain::terms::AcademicTerm;
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
@@ -368,7 +369,7 @@ fn validate(input: SubmitTermlyReportInput) -> ApiResult<reports::Submission> {
         validation::expected_version(v).map_err(bad("input.expectedVersion"))?;
     }
     Ok(reports::Submission {
-        school_urn: input.school_urn,
+        school_urn: Urn(input.school_urn),
         term: AcademicTerm::new(year, input.term.into()),
         expected_version: input.expected_version,
         idempotency_key: input.idempotency_key,
@@ -426,9 +427,11 @@ impl ReportsQuery {
         let rc = rc(ctx)?;
         scope::require_authenticated(&rc.principal)?;
         let t = AcademicTerm::new(academic_year, term.into());
-        Ok(reports::latest(&rc.db.conn, &rc.principal, school_urn, t)
-            .await?
-            .map(TermlyReport))
+        Ok(
+            reports::latest(&rc.db.conn, &rc.principal, Urn(school_urn), t)
+                .await?
+                .map(TermlyReport),
+        )
     }
 
     /// Totals over the latest version of each report for a term, across the schools the

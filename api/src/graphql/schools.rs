@@ -3,6 +3,7 @@
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use entity::{local_authority, school, school_census, trust};
 
+use crate::domain::school::{self as reference, LaCode, TrustUid, Urn};
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::{Date, connection, connection_type, loaders, page, parse_id, rc};
@@ -11,6 +12,7 @@ use crate::store::{self, schools::SchoolQuery};
 
 /// The phase of education a school provides (GIAS `PhaseOfEducation`).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::school::Phase")]
 pub enum Phase {
     /// Nursery.
     Nursery,
@@ -30,6 +32,7 @@ pub enum Phase {
 
 /// What kind of establishment a school is; decides whether the SENCO regulations bind it.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::school::SchoolKind")]
 pub enum SchoolKind {
     /// A mainstream school (maintained, academy or free school): a relevant school.
     Mainstream,
@@ -45,44 +48,10 @@ pub enum SchoolKind {
     Other,
 }
 
-macro_rules! stored_enum {
-    ($t:ident { $($v:ident = $s:literal),* $(,)? }) => {
-        impl $t {
-            /// The stored form.
-            pub fn as_db(self) -> &'static str {
-                match self { $(Self::$v => $s),* }
-            }
-            /// From the stored form.
-            pub fn from_db(s: &str) -> ApiResult<Self> {
-                match s {
-                    $($s => Ok(Self::$v),)*
-                    other => Err(ApiError::internal(format!(
-                        "stored {} value `{other}` is unknown", stringify!($t)
-                    ))),
-                }
-            }
-        }
-    };
+/// A stored name read back as its domain value; an unknown one is an internal error.
+fn stored<T>(parse: impl Fn(&str) -> Option<T>, what: &str, s: &str) -> ApiResult<T> {
+    parse(s).ok_or_else(|| ApiError::internal(format!("stored {what} value `{s}` is unknown")))
 }
-
-stored_enum!(Phase {
-    Nursery = "NURSERY",
-    Primary = "PRIMARY",
-    Middle = "MIDDLE",
-    Secondary = "SECONDARY",
-    AllThrough = "ALL_THROUGH",
-    SixteenPlus = "SIXTEEN_PLUS",
-    NotApplicable = "NOT_APPLICABLE",
-});
-
-stored_enum!(SchoolKind {
-    Mainstream = "MAINSTREAM",
-    MaintainedNursery = "MAINTAINED_NURSERY",
-    Special = "SPECIAL",
-    AlternativeProvision = "ALTERNATIVE_PROVISION",
-    Independent = "INDEPENDENT",
-    Other = "OTHER",
-});
 
 /// The caller, as the server understood its token.
 #[derive(SimpleObject)]
@@ -187,11 +156,11 @@ impl School {
     }
     /// The school's phase of education.
     async fn phase(&self) -> async_graphql::Result<Phase> {
-        Ok(Phase::from_db(&self.0.phase)?)
+        Ok(stored(reference::Phase::parse, "Phase", &self.0.phase)?.into())
     }
     /// The kind of establishment.
     async fn kind(&self) -> async_graphql::Result<SchoolKind> {
-        Ok(SchoolKind::from_db(&self.0.kind)?)
+        Ok(stored(reference::SchoolKind::parse, "SchoolKind", &self.0.kind)?.into())
     }
     /// Whether the school is an academy or free school.
     async fn is_academy(&self) -> bool {
@@ -329,20 +298,16 @@ impl SchoolFilter {
             None => None,
         };
         Ok(SchoolQuery {
-            la_code: self.la_code,
-            trust_uid: self.trust_uid,
-            urns: self.urns,
+            la_code: self.la_code.map(LaCode),
+            trust_uid: self.trust_uid.map(TrustUid),
+            urns: self.urns.map(|v| v.into_iter().map(Urn).collect()),
             cluster_id: self
                 .cluster_id
                 .as_ref()
                 .map(|id| parse_id(id, &format!("{field}.clusterId")))
                 .transpose()?,
-            phases: self
-                .phases
-                .map(|v| v.into_iter().map(Phase::as_db).collect()),
-            kinds: self
-                .kinds
-                .map(|v| v.into_iter().map(SchoolKind::as_db).collect()),
+            phases: self.phases.map(|v| v.into_iter().map(Into::into).collect()),
+            kinds: self.kinds.map(|v| v.into_iter().map(Into::into).collect()),
             name_contains,
         })
     }
@@ -434,7 +399,7 @@ impl SchoolsQuery {
         #[graphql(desc = "The six-digit URN.")] urn: i32,
     ) -> async_graphql::Result<Option<School>> {
         let rc = rc(ctx)?;
-        Ok(store::schools::school(&rc.db.conn, &rc.principal, urn)
+        Ok(store::schools::school(&rc.db.conn, &rc.principal, Urn(urn))
             .await?
             .map(School))
     }
@@ -553,8 +518,8 @@ impl SchoolsMutation {
                 name,
                 la_code: input.la_code,
                 trust_uid: input.trust_uid,
-                phase: input.phase.as_db().to_string(),
-                kind: input.kind.as_db().to_string(),
+                phase: reference::Phase::from(input.phase).to_string(),
+                kind: reference::SchoolKind::from(input.kind).to_string(),
                 is_academy: input.is_academy,
                 number_on_roll: input.number_on_roll,
                 predecessor_urn: input.predecessor_urn,

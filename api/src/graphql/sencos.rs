@@ -7,6 +7,7 @@ use entity::{person, prior_senco_service, qualification, senco_appointment};
 
 use crate::domain::eligibility::{self, InductionStatus as DomainInduction};
 use crate::domain::qualification as rules;
+use crate::domain::school::{LaCode, TrustUid, Urn};
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::schools::School;
@@ -601,9 +602,9 @@ impl SencosQuery {
             return Err(ApiError::bad_input("filter.urns", "at most 1000 URNs").into());
         }
         let q = deadlines::DeadlineQuery {
-            la_code: f.la_code,
-            trust_uid: f.trust_uid,
-            urns: f.urns,
+            la_code: f.la_code.map(LaCode),
+            trust_uid: f.trust_uid.map(TrustUid),
+            urns: f.urns.map(|v| v.into_iter().map(Urn).collect()),
             appointment_ids: None,
             statuses: f.statuses.map(|v| v.into_iter().map(Into::into).collect()),
             on_or_before: f.deadline_on_or_before.map(|d| d.0),
@@ -665,13 +666,13 @@ impl SencosMutation {
             .map(|e| email(e, "input.person.email"))
             .transpose()?;
         let new = sencos::NewAppointment {
-            school_urn: input.school_urn,
+            school_urn: Urn(input.school_urn),
             person: sencos::NewPerson {
                 trn,
                 full_name,
                 email,
                 has_qts: input.person.has_qts,
-                induction_status: DomainInduction::from(input.person.induction_status).as_str(),
+                induction_status: input.person.induction_status.into(),
             },
             started_on: appointment_start(input.started_on, "input.startedOn")?,
             is_headteacher: input.is_headteacher.unwrap_or(false),
@@ -762,9 +763,7 @@ impl SencosMutation {
                 .transpose()?,
             email: patch(input.email, |e| email(&e, "input.email"))?,
             has_qts: input.has_qts,
-            induction_status: input
-                .induction_status
-                .map(|i| DomainInduction::from(i).as_str()),
+            induction_status: input.induction_status.map(Into::into),
         };
         Ok(Person(
             service::sencos::update_person(&rc.db, &rc.principal, id, p)
@@ -817,7 +816,7 @@ impl SencosMutation {
             );
         }
         let provider = optional_text(input.provider, 200, "input.provider")?;
-        let kind = rules::QualificationKind::from(input.kind).as_str();
+        let kind = input.kind.into();
         let new = sencos::NewQualification {
             person_id: id,
             kind,
@@ -842,9 +841,7 @@ impl SencosMutation {
         scope::require_authenticated(&rc.principal)?;
         let id = parse_id(&input.qualification_id, "input.qualificationId")?;
         let p = sencos::QualificationPatch {
-            kind: input
-                .kind
-                .map(|k| rules::QualificationKind::from(k).as_str()),
+            kind: input.kind.map(Into::into),
             // A blank provider clears it, as `recordQualification` stores none for blank.
             provider: match input.provider {
                 MaybeUndefined::Undefined => None,

@@ -8,7 +8,8 @@
 use chrono::NaiveDate;
 
 use super::table::{Header, Table, field};
-use super::{Rejected, kind, phase, text};
+use super::{Rejected, text};
+use crate::domain::school::{Phase, SchoolKind};
 
 /// One school as the census describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,9 +21,9 @@ pub struct CensusRow {
     /// The DfE establishment number within the LA (`ESTAB`), when given.
     pub estab: Option<i32>,
     /// One of the [`kind`] names.
-    pub kind: &'static str,
+    pub kind: SchoolKind,
     /// One of the [`phase`] names.
-    pub phase: &'static str,
+    pub phase: Phase,
     /// Always false: the census does not say which schools are academies, so a school
     /// created from it is taken as maintained until GIAS says otherwise.
     pub is_academy: bool,
@@ -154,34 +155,42 @@ fn read(line: u64, record: &csv::StringRecord, columns: Columns) -> Result<Censu
 
 /// The census's seven school types. Middle and all-through schools have no type of their own
 /// here and appear under primary or secondary; a GIAS import corrects their phase.
-fn kind_and_phase(school_type: &str) -> Option<(&'static str, &'static str)> {
-    const TYPES: [(&str, &str, &str); 7] = [
-        ("State-funded primary", kind::MAINSTREAM, phase::PRIMARY),
-        ("State-funded secondary", kind::MAINSTREAM, phase::SECONDARY),
+fn kind_and_phase(school_type: &str) -> Option<(SchoolKind, Phase)> {
+    const TYPES: [(&str, SchoolKind, Phase); 7] = [
+        (
+            "State-funded primary",
+            SchoolKind::Mainstream,
+            Phase::Primary,
+        ),
+        (
+            "State-funded secondary",
+            SchoolKind::Mainstream,
+            Phase::Secondary,
+        ),
         (
             "State-funded nursery",
-            kind::MAINTAINED_NURSERY,
-            phase::NURSERY,
+            SchoolKind::MaintainedNursery,
+            Phase::Nursery,
         ),
         (
             "State-funded special school",
-            kind::SPECIAL,
-            phase::NOT_APPLICABLE,
+            SchoolKind::Special,
+            Phase::NotApplicable,
         ),
         (
             "Non-maintained special school",
-            kind::SPECIAL,
-            phase::NOT_APPLICABLE,
+            SchoolKind::Special,
+            Phase::NotApplicable,
         ),
         (
             "Pupil referral unit",
-            kind::ALTERNATIVE_PROVISION,
-            phase::NOT_APPLICABLE,
+            SchoolKind::AlternativeProvision,
+            Phase::NotApplicable,
         ),
         (
             "Independent school",
-            kind::INDEPENDENT,
-            phase::NOT_APPLICABLE,
+            SchoolKind::Independent,
+            Phase::NotApplicable,
         ),
     ];
     TYPES
@@ -197,18 +206,20 @@ fn kind_and_phase(school_type: &str) -> Option<(&'static str, &'static str)> {
 /// school name, so nobody mistakes it for one, and stable (the same inputs always give the
 /// same name), so re-running the census import changes nothing. A GIAS import replaces it
 /// with the real name.
-pub fn made_up_name(urn: i32, la_name: &str, kind: &str, phase: &str) -> String {
+pub fn made_up_name(urn: i32, la_name: &str, kind: SchoolKind, phase: Phase) -> String {
     let label = match (kind, phase) {
-        (kind::MAINTAINED_NURSERY, _) | (kind::MAINSTREAM, phase::NURSERY) => "Nursery school",
-        (kind::MAINSTREAM, phase::PRIMARY) => "Primary school",
-        (kind::MAINSTREAM, phase::MIDDLE) => "Middle school",
-        (kind::MAINSTREAM, phase::SECONDARY) => "Secondary school",
-        (kind::MAINSTREAM, phase::ALL_THROUGH) => "All-through school",
-        (kind::MAINSTREAM, phase::SIXTEEN_PLUS) => "Sixth form",
-        (kind::MAINSTREAM, _) => "School",
-        (kind::SPECIAL, _) => "Special school",
-        (kind::ALTERNATIVE_PROVISION, _) => "Alternative provision",
-        (kind::INDEPENDENT, _) => "Independent school",
+        (SchoolKind::MaintainedNursery, _) | (SchoolKind::Mainstream, Phase::Nursery) => {
+            "Nursery school"
+        }
+        (SchoolKind::Mainstream, Phase::Primary) => "Primary school",
+        (SchoolKind::Mainstream, Phase::Middle) => "Middle school",
+        (SchoolKind::Mainstream, Phase::Secondary) => "Secondary school",
+        (SchoolKind::Mainstream, Phase::AllThrough) => "All-through school",
+        (SchoolKind::Mainstream, Phase::SixteenPlus) => "Sixth form",
+        (SchoolKind::Mainstream, _) => "School",
+        (SchoolKind::Special, _) => "Special school",
+        (SchoolKind::AlternativeProvision, _) => "Alternative provision",
+        (SchoolKind::Independent, _) => "Independent school",
         _ => "Establishment",
     };
     format!("{label} {urn} ({la_name})")
@@ -244,8 +255,8 @@ mod tests {
                 urn: 100_000,
                 la_code: 201,
                 estab: Some(3614),
-                kind: kind::MAINSTREAM,
-                phase: phase::PRIMARY,
+                kind: SchoolKind::Mainstream,
+                phase: Phase::Primary,
                 is_academy: false,
                 number_on_roll: Some(285),
                 ehcp: Some(5),
@@ -262,38 +273,46 @@ mod tests {
         assert_eq!(schools[0].number_on_roll, None);
         assert_eq!(schools[0].ehcp, None);
         assert_eq!(schools[0].sen_support, None);
-        assert_eq!(schools[0].kind, kind::ALTERNATIVE_PROVISION);
+        assert_eq!(schools[0].kind, SchoolKind::AlternativeProvision);
     }
 
     #[test]
     fn every_census_school_type_has_a_kind_and_phase() {
         let expected = [
-            ("State-funded primary", kind::MAINSTREAM, phase::PRIMARY),
-            ("State-funded secondary", kind::MAINSTREAM, phase::SECONDARY),
+            (
+                "State-funded primary",
+                SchoolKind::Mainstream,
+                Phase::Primary,
+            ),
+            (
+                "State-funded secondary",
+                SchoolKind::Mainstream,
+                Phase::Secondary,
+            ),
             (
                 "State-funded nursery",
-                kind::MAINTAINED_NURSERY,
-                phase::NURSERY,
+                SchoolKind::MaintainedNursery,
+                Phase::Nursery,
             ),
             (
                 "State-funded special school",
-                kind::SPECIAL,
-                phase::NOT_APPLICABLE,
+                SchoolKind::Special,
+                Phase::NotApplicable,
             ),
             (
                 "Non-maintained special school",
-                kind::SPECIAL,
-                phase::NOT_APPLICABLE,
+                SchoolKind::Special,
+                Phase::NotApplicable,
             ),
             (
                 "Pupil referral unit",
-                kind::ALTERNATIVE_PROVISION,
-                phase::NOT_APPLICABLE,
+                SchoolKind::AlternativeProvision,
+                Phase::NotApplicable,
             ),
             (
                 "Independent school",
-                kind::INDEPENDENT,
-                phase::NOT_APPLICABLE,
+                SchoolKind::Independent,
+                Phase::NotApplicable,
             ),
         ];
         for (school_type, kind, phase) in expected {
@@ -372,7 +391,7 @@ mod tests {
             (schools[0].ehcp, schools[0].sen_support),
             (Some(1), Some(2))
         );
-        assert_eq!(schools[0].kind, kind::MAINTAINED_NURSERY);
+        assert_eq!(schools[0].kind, SchoolKind::MaintainedNursery);
     }
 
     #[test]
@@ -403,34 +422,39 @@ mod tests {
     #[test]
     fn made_up_names_say_what_the_school_is_and_where() {
         assert_eq!(
-            made_up_name(100_000, "Camden", kind::MAINSTREAM, phase::PRIMARY),
+            made_up_name(100_000, "Camden", SchoolKind::Mainstream, Phase::Primary),
             "Primary school 100000 (Camden)"
         );
         assert_eq!(
             made_up_name(
                 101_234,
                 "Dorset (pre-2019)",
-                kind::SPECIAL,
-                phase::NOT_APPLICABLE
+                SchoolKind::Special,
+                Phase::NotApplicable
             ),
             "Special school 101234 (Dorset (pre-2019))"
         );
         assert_eq!(
-            made_up_name(100_010, "Hackney", kind::MAINTAINED_NURSERY, phase::NURSERY),
+            made_up_name(
+                100_010,
+                "Hackney",
+                SchoolKind::MaintainedNursery,
+                Phase::Nursery
+            ),
             "Nursery school 100010 (Hackney)"
         );
     }
 
     #[test]
     fn made_up_names_are_stable_and_distinct_per_urn() {
-        let a = made_up_name(100_000, "Camden", kind::MAINSTREAM, phase::SECONDARY);
+        let a = made_up_name(100_000, "Camden", SchoolKind::Mainstream, Phase::Secondary);
         assert_eq!(
             a,
-            made_up_name(100_000, "Camden", kind::MAINSTREAM, phase::SECONDARY)
+            made_up_name(100_000, "Camden", SchoolKind::Mainstream, Phase::Secondary)
         );
         assert_ne!(
             a,
-            made_up_name(100_001, "Camden", kind::MAINSTREAM, phase::SECONDARY)
+            made_up_name(100_001, "Camden", SchoolKind::Mainstream, Phase::Secondary)
         );
     }
 }

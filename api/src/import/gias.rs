@@ -10,7 +10,8 @@
 use chrono::NaiveDate;
 
 use super::table::{Header, Table, field};
-use super::{Rejected, kind, phase, text};
+use super::{Rejected, text};
+use crate::domain::school::{Phase, SchoolKind};
 
 /// One establishment as GIAS describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,9 +24,9 @@ pub struct GiasRow {
     pub la_name: Option<String>,
     pub name: String,
     /// One of the [`kind`] names.
-    pub kind: &'static str,
+    pub kind: SchoolKind,
     /// One of the [`phase`] names.
-    pub phase: &'static str,
+    pub phase: Phase,
     /// True for every academy and free school type, including UTCs and studio schools.
     pub is_academy: bool,
     /// `NumberOfPupils`, from the last census GIAS holds; `None` when blank.
@@ -43,14 +44,14 @@ pub struct GiasRow {
 struct EstablishmentType {
     code: i32,
     name: &'static str,
-    kind: &'static str,
+    kind: SchoolKind,
     is_academy: bool,
 }
 
 const fn establishment(
     code: i32,
     name: &'static str,
-    kind: &'static str,
+    kind: SchoolKind,
     is_academy: bool,
 ) -> EstablishmentType {
     EstablishmentType {
@@ -79,93 +80,118 @@ const fn establishment(
 ///   INDEPENDENT.
 /// - Anything else, including a type added to GIAS after this list, is OTHER.
 const TYPES: [EstablishmentType; 39] = [
-    establishment(1, "Community school", kind::MAINSTREAM, false),
-    establishment(2, "Voluntary aided school", kind::MAINSTREAM, false),
-    establishment(3, "Voluntary controlled school", kind::MAINSTREAM, false),
-    establishment(5, "Foundation school", kind::MAINSTREAM, false),
-    establishment(6, "City technology college", kind::MAINSTREAM, false),
-    establishment(28, "Academy sponsor led", kind::MAINSTREAM, true),
-    establishment(34, "Academy converter", kind::MAINSTREAM, true),
-    establishment(35, "Free schools", kind::MAINSTREAM, true),
-    establishment(40, "University technical college", kind::MAINSTREAM, true),
-    establishment(41, "Studio schools", kind::MAINSTREAM, true),
+    establishment(1, "Community school", SchoolKind::Mainstream, false),
+    establishment(2, "Voluntary aided school", SchoolKind::Mainstream, false),
+    establishment(
+        3,
+        "Voluntary controlled school",
+        SchoolKind::Mainstream,
+        false,
+    ),
+    establishment(5, "Foundation school", SchoolKind::Mainstream, false),
+    establishment(6, "City technology college", SchoolKind::Mainstream, false),
+    establishment(28, "Academy sponsor led", SchoolKind::Mainstream, true),
+    establishment(34, "Academy converter", SchoolKind::Mainstream, true),
+    establishment(35, "Free schools", SchoolKind::Mainstream, true),
+    establishment(
+        40,
+        "University technical college",
+        SchoolKind::Mainstream,
+        true,
+    ),
+    establishment(41, "Studio schools", SchoolKind::Mainstream, true),
     establishment(
         15,
         "Local authority nursery school",
-        kind::MAINTAINED_NURSERY,
+        SchoolKind::MaintainedNursery,
         false,
     ),
-    establishment(7, "Community special school", kind::SPECIAL, false),
-    establishment(8, "Non-maintained special school", kind::SPECIAL, false),
-    establishment(12, "Foundation special school", kind::SPECIAL, false),
-    establishment(33, "Academy special sponsor led", kind::SPECIAL, true),
-    establishment(44, "Academy special converter", kind::SPECIAL, true),
-    establishment(36, "Free schools special", kind::SPECIAL, true),
+    establishment(7, "Community special school", SchoolKind::Special, false),
+    establishment(
+        8,
+        "Non-maintained special school",
+        SchoolKind::Special,
+        false,
+    ),
+    establishment(12, "Foundation special school", SchoolKind::Special, false),
+    establishment(33, "Academy special sponsor led", SchoolKind::Special, true),
+    establishment(44, "Academy special converter", SchoolKind::Special, true),
+    establishment(36, "Free schools special", SchoolKind::Special, true),
     establishment(
         14,
         "Pupil referral unit",
-        kind::ALTERNATIVE_PROVISION,
+        SchoolKind::AlternativeProvision,
         false,
     ),
     establishment(
         42,
         "Academy alternative provision converter",
-        kind::ALTERNATIVE_PROVISION,
+        SchoolKind::AlternativeProvision,
         true,
     ),
     establishment(
         43,
         "Academy alternative provision sponsor led",
-        kind::ALTERNATIVE_PROVISION,
+        SchoolKind::AlternativeProvision,
         true,
     ),
     establishment(
         38,
         "Free schools alternative provision",
-        kind::ALTERNATIVE_PROVISION,
+        SchoolKind::AlternativeProvision,
         true,
     ),
-    establishment(11, "Other independent school", kind::INDEPENDENT, false),
+    establishment(
+        11,
+        "Other independent school",
+        SchoolKind::Independent,
+        false,
+    ),
     establishment(
         10,
         "Other independent special school",
-        kind::INDEPENDENT,
+        SchoolKind::Independent,
         false,
     ),
-    establishment(45, "Academy 16-19 converter", kind::OTHER, true),
-    establishment(46, "Academy 16 to 19 sponsor led", kind::OTHER, true),
-    establishment(57, "Academy secure 16 to 19", kind::OTHER, true),
-    establishment(39, "Free schools 16 to 19", kind::OTHER, true),
-    establishment(18, "Further education", kind::OTHER, false),
-    establishment(31, "Sixth form centres", kind::OTHER, false),
-    establishment(29, "Higher education institutions", kind::OTHER, false),
-    establishment(30, "Welsh establishment", kind::OTHER, false),
-    establishment(24, "Secure units", kind::OTHER, false),
-    establishment(25, "Offshore schools", kind::OTHER, false),
-    establishment(26, "Service children's education", kind::OTHER, false),
-    establishment(27, "Miscellaneous", kind::OTHER, false),
-    establishment(32, "Special post 16 institution", kind::OTHER, false),
-    establishment(37, "British schools overseas", kind::OTHER, false),
+    establishment(45, "Academy 16-19 converter", SchoolKind::Other, true),
+    establishment(46, "Academy 16 to 19 sponsor led", SchoolKind::Other, true),
+    establishment(57, "Academy secure 16 to 19", SchoolKind::Other, true),
+    establishment(39, "Free schools 16 to 19", SchoolKind::Other, true),
+    establishment(18, "Further education", SchoolKind::Other, false),
+    establishment(31, "Sixth form centres", SchoolKind::Other, false),
+    establishment(
+        29,
+        "Higher education institutions",
+        SchoolKind::Other,
+        false,
+    ),
+    establishment(30, "Welsh establishment", SchoolKind::Other, false),
+    establishment(24, "Secure units", SchoolKind::Other, false),
+    establishment(25, "Offshore schools", SchoolKind::Other, false),
+    establishment(26, "Service children's education", SchoolKind::Other, false),
+    establishment(27, "Miscellaneous", SchoolKind::Other, false),
+    establishment(32, "Special post 16 institution", SchoolKind::Other, false),
+    establishment(37, "British schools overseas", SchoolKind::Other, false),
     establishment(
         56,
         "Institution funded by other government department",
-        kind::OTHER,
+        SchoolKind::Other,
         false,
     ),
-    establishment(49, "Online provider", kind::OTHER, false),
+    establishment(49, "Online provider", SchoolKind::Other, false),
 ];
 
 /// GIAS phases. Middle schools are "deemed" primary or secondary for funding, but the SENCO
 /// rules do not distinguish them, so both are MIDDLE.
-const PHASES: [(&str, &str); 8] = [
-    ("Nursery", phase::NURSERY),
-    ("Primary", phase::PRIMARY),
-    ("Middle deemed primary", phase::MIDDLE),
-    ("Middle deemed secondary", phase::MIDDLE),
-    ("Secondary", phase::SECONDARY),
-    ("All-through", phase::ALL_THROUGH),
-    ("16 plus", phase::SIXTEEN_PLUS),
-    ("Not applicable", phase::NOT_APPLICABLE),
+const PHASES: [(&str, Phase); 8] = [
+    ("Nursery", Phase::Nursery),
+    ("Primary", Phase::Primary),
+    ("Middle deemed primary", Phase::Middle),
+    ("Middle deemed secondary", Phase::Middle),
+    ("Secondary", Phase::Secondary),
+    ("All-through", Phase::AllThrough),
+    ("16 plus", Phase::SixteenPlus),
+    ("Not applicable", Phase::NotApplicable),
 ];
 
 /// A GIAS label in a form that survives the variations seen between downloads: case,
@@ -198,7 +224,7 @@ fn type_by_code(code: i32) -> Option<&'static EstablishmentType> {
     TYPES.iter().find(|t| t.code == code)
 }
 
-fn phase_of(name: &str) -> Option<&'static str> {
+fn phase_of(name: &str) -> Option<Phase> {
     let exact = PHASES
         .iter()
         .find(|(label, _)| label.eq_ignore_ascii_case(name.trim()));
@@ -318,7 +344,7 @@ fn read(line: u64, record: &csv::StringRecord, columns: Columns) -> Result<GiasR
         (None, None) => return Err(reject("TypeOfEstablishment is missing".to_string())),
     };
     let (kind, is_academy) =
-        establishment_type.map_or((kind::OTHER, false), |t| (t.kind, t.is_academy));
+        establishment_type.map_or((SchoolKind::Other, false), |t| (t.kind, t.is_academy));
 
     let phase_name = field(record, columns.phase);
     let Some(phase) = phase_of(phase_name) else {
@@ -412,8 +438,8 @@ mod tests {
                 la_code: 886,
                 la_name: Some("Kent".into()),
                 name: "Oak Academy".into(),
-                kind: kind::MAINSTREAM,
-                phase: phase::SECONDARY,
+                kind: SchoolKind::Mainstream,
+                phase: Phase::Secondary,
                 is_academy: true,
                 number_on_roll: Some(1200),
                 trust: Some((2044, "Oak Learning Trust".into())),
@@ -464,7 +490,7 @@ mod tests {
         ] {
             assert_eq!(
                 type_by_name(name).map(|t| t.kind),
-                Some(kind::MAINSTREAM),
+                Some(SchoolKind::Mainstream),
                 "{name}"
             );
         }
@@ -473,7 +499,10 @@ mod tests {
     #[test]
     fn la_nursery_schools_are_maintained_nurseries() {
         let t = type_by_name("Local authority nursery school").unwrap();
-        assert_eq!((t.kind, t.is_academy), (kind::MAINTAINED_NURSERY, false));
+        assert_eq!(
+            (t.kind, t.is_academy),
+            (SchoolKind::MaintainedNursery, false)
+        );
     }
 
     #[test]
@@ -488,12 +517,12 @@ mod tests {
         ] {
             assert_eq!(
                 type_by_name(name).map(|t| t.kind),
-                Some(kind::SPECIAL),
+                Some(SchoolKind::Special),
                 "{name}"
             );
         }
         let independent_special = type_by_name("Other independent special school").unwrap();
-        assert_eq!(independent_special.kind, kind::INDEPENDENT);
+        assert_eq!(independent_special.kind, SchoolKind::Independent);
     }
 
     #[test]
@@ -505,7 +534,7 @@ mod tests {
             "Free schools alternative provision",
         ] {
             let t = type_by_name(name).unwrap();
-            assert_eq!(t.kind, kind::ALTERNATIVE_PROVISION, "{name}");
+            assert_eq!(t.kind, SchoolKind::AlternativeProvision, "{name}");
         }
     }
 
@@ -518,7 +547,7 @@ mod tests {
             "Free schools 16 to 19",
         ] {
             let t = type_by_name(name).unwrap();
-            assert_eq!((t.kind, t.is_academy), (kind::OTHER, true), "{name}");
+            assert_eq!((t.kind, t.is_academy), (SchoolKind::Other, true), "{name}");
         }
     }
 
@@ -545,13 +574,13 @@ mod tests {
         ] {
             assert_eq!(
                 type_by_name(name).map(|t| t.kind),
-                Some(kind::OTHER),
+                Some(SchoolKind::Other),
                 "{name}"
             );
         }
         let row = one("100004,201,City of London,C,47,Children's centre,Open,,Not applicable,,,")
             .unwrap();
-        assert_eq!((row.kind, row.is_academy), (kind::OTHER, false));
+        assert_eq!((row.kind, row.is_academy), (SchoolKind::Other, false));
     }
 
     #[test]
@@ -577,7 +606,7 @@ mod tests {
         let text = "URN,LA (code),EstablishmentName,TypeOfEstablishment (code),PhaseOfEducation (name)\n\
             100005,202,D,02,Primary\n";
         let row = rows(text).unwrap().next().unwrap().unwrap();
-        assert_eq!((row.kind, row.is_academy), (kind::MAINSTREAM, false));
+        assert_eq!((row.kind, row.is_academy), (SchoolKind::Mainstream, false));
         assert_eq!(
             (row.la_name, row.trust, row.status_open),
             (None, None, true)
@@ -586,15 +615,15 @@ mod tests {
 
     #[test]
     fn every_gias_phase_maps_and_all_through_is_read_with_or_without_hyphen() {
-        assert_eq!(phase_of("Nursery"), Some(phase::NURSERY));
-        assert_eq!(phase_of("Primary"), Some(phase::PRIMARY));
-        assert_eq!(phase_of("Middle deemed primary"), Some(phase::MIDDLE));
-        assert_eq!(phase_of("Middle deemed secondary"), Some(phase::MIDDLE));
-        assert_eq!(phase_of("Secondary"), Some(phase::SECONDARY));
-        assert_eq!(phase_of("All-through"), Some(phase::ALL_THROUGH));
-        assert_eq!(phase_of("All through"), Some(phase::ALL_THROUGH));
-        assert_eq!(phase_of("16 plus"), Some(phase::SIXTEEN_PLUS));
-        assert_eq!(phase_of("Not applicable"), Some(phase::NOT_APPLICABLE));
+        assert_eq!(phase_of("Nursery"), Some(Phase::Nursery));
+        assert_eq!(phase_of("Primary"), Some(Phase::Primary));
+        assert_eq!(phase_of("Middle deemed primary"), Some(Phase::Middle));
+        assert_eq!(phase_of("Middle deemed secondary"), Some(Phase::Middle));
+        assert_eq!(phase_of("Secondary"), Some(Phase::Secondary));
+        assert_eq!(phase_of("All-through"), Some(Phase::AllThrough));
+        assert_eq!(phase_of("All through"), Some(Phase::AllThrough));
+        assert_eq!(phase_of("16 plus"), Some(Phase::SixteenPlus));
+        assert_eq!(phase_of("Not applicable"), Some(Phase::NotApplicable));
         assert_eq!(phase_of("Infant"), None);
     }
 

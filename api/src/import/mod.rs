@@ -25,28 +25,6 @@ pub struct Rejected {
     pub reason: String,
 }
 
-/// Phase names, matching the GraphQL `Phase` enum and the strings the database stores.
-pub mod phase {
-    pub const NURSERY: &str = "NURSERY";
-    pub const PRIMARY: &str = "PRIMARY";
-    pub const MIDDLE: &str = "MIDDLE";
-    pub const SECONDARY: &str = "SECONDARY";
-    pub const ALL_THROUGH: &str = "ALL_THROUGH";
-    pub const SIXTEEN_PLUS: &str = "SIXTEEN_PLUS";
-    pub const NOT_APPLICABLE: &str = "NOT_APPLICABLE";
-}
-
-/// School kind names, matching the GraphQL `SchoolKind` enum and the strings the database
-/// stores. Only `MAINSTREAM` and `MAINTAINED_NURSERY` are relevant schools (SPEC 4.1).
-pub mod kind {
-    pub const MAINSTREAM: &str = "MAINSTREAM";
-    pub const MAINTAINED_NURSERY: &str = "MAINTAINED_NURSERY";
-    pub const SPECIAL: &str = "SPECIAL";
-    pub const ALTERNATIVE_PROVISION: &str = "ALTERNATIVE_PROVISION";
-    pub const INDEPENDENT: &str = "INDEPENDENT";
-    pub const OTHER: &str = "OTHER";
-}
-
 /// Shared reading of CSV text: header lookup by name and line numbers for rejections.
 mod table {
     use super::Rejected;

@@ -4,7 +4,8 @@
 
 use chrono::NaiveDate;
 
-use super::{Rejected, census, gias, kind, la_codes, links, phase, text};
+use super::{Rejected, census, gias, la_codes, links, text};
+use crate::domain::school::{Phase, SchoolKind};
 
 const CENSUS: &[u8] = include_bytes!("../../../data/england_census_performance_tables.csv");
 const GIAS_SAMPLE: &[u8] = include_bytes!("../../../data/gias_edubase_sample_2018.csv");
@@ -43,20 +44,20 @@ fn census_lines_count_the_header_as_line_1() {
 #[test]
 fn census_school_types_break_down_as_published() {
     let (schools, _) = census();
-    let count = |kind: &str, phase: &str| {
+    let count = |kind: SchoolKind, phase: Phase| {
         schools
             .iter()
             .filter(|s| s.kind == kind && s.phase == phase)
             .count()
     };
-    assert_eq!(count(kind::MAINSTREAM, phase::PRIMARY), 16_769);
-    assert_eq!(count(kind::MAINSTREAM, phase::SECONDARY), 3_448);
-    assert_eq!(count(kind::INDEPENDENT, phase::NOT_APPLICABLE), 1_935);
+    assert_eq!(count(SchoolKind::Mainstream, Phase::Primary), 16_769);
+    assert_eq!(count(SchoolKind::Mainstream, Phase::Secondary), 3_448);
+    assert_eq!(count(SchoolKind::Independent, Phase::NotApplicable), 1_935);
     // State-funded special schools (986) and non-maintained special schools (58).
-    assert_eq!(count(kind::SPECIAL, phase::NOT_APPLICABLE), 986 + 58);
-    assert_eq!(count(kind::MAINTAINED_NURSERY, phase::NURSERY), 391);
+    assert_eq!(count(SchoolKind::Special, Phase::NotApplicable), 986 + 58);
+    assert_eq!(count(SchoolKind::MaintainedNursery, Phase::Nursery), 391);
     assert_eq!(
-        count(kind::ALTERNATIVE_PROVISION, phase::NOT_APPLICABLE),
+        count(SchoolKind::AlternativeProvision, Phase::NotApplicable),
         352
     );
     assert!(schools.iter().all(|s| !s.is_academy));
@@ -151,8 +152,8 @@ fn gias_sample_rows_map_to_names_kinds_and_phases() {
                 100_492,
                 207,
                 "St Thomas' CofE Primary School",
-                kind::MAINSTREAM,
-                phase::PRIMARY,
+                SchoolKind::Mainstream,
+                Phase::Primary,
                 Some(237)
             ),
             (
@@ -160,8 +161,8 @@ fn gias_sample_rows_map_to_names_kinds_and_phases() {
                 100_459,
                 206,
                 "St Aloysius RC College",
-                kind::MAINSTREAM,
-                phase::SECONDARY,
+                SchoolKind::Mainstream,
+                Phase::Secondary,
                 Some(1104)
             ),
             (
@@ -169,8 +170,8 @@ fn gias_sample_rows_map_to_names_kinds_and_phases() {
                 100_494,
                 207,
                 "Saint Francis of Assisi Catholic Primary School",
-                kind::MAINSTREAM,
-                phase::PRIMARY,
+                SchoolKind::Mainstream,
+                Phase::Primary,
                 Some(225)
             ),
             (
@@ -178,9 +179,9 @@ fn gias_sample_rows_map_to_names_kinds_and_phases() {
                 100_171,
                 203,
                 "Saint Mary Magdalene Church of England All Through School",
-                kind::MAINSTREAM,
+                SchoolKind::Mainstream,
                 // The 2018 download spells the phase "All through"; today's says "All-through".
-                phase::ALL_THROUGH,
+                Phase::AllThrough,
                 Some(952)
             ),
         ]
@@ -236,7 +237,7 @@ fn gias_sample_with_a_trust_and_a_closure_reads_them() {
     let school = &schools[0];
     assert_eq!(
         (school.urn, school.kind, school.is_academy),
-        (100_492, kind::MAINSTREAM, true)
+        (100_492, SchoolKind::Mainstream, true)
     );
     assert_eq!(school.trust, Some((2044, "Oak Trust".to_string())));
     assert_eq!(

@@ -18,7 +18,7 @@ use crate::store::scope;
 pub async fn submit(db: &Db, p: &Principal, s: Submission) -> ApiResult<termly_report::Model> {
     scope::require_authenticated(p)?;
     let touched = Touched::Report {
-        school_urn: s.school_urn,
+        school_urn: s.school_urn.get(),
     };
     super::write(db, p, "submitTermlyReport", touched, async |txn, log| {
         reports::submit(txn, p, log, s).await

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect
 use serde::Serialize;
 
 use crate::auth::Principal;
+use crate::domain::school::Urn;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Page, Paged, scope};
 
@@ -132,12 +133,12 @@ pub async fn record<C: ConnectionTrait>(
 pub async fn for_school<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    urn: i32,
+    urn: Urn,
     page: Page<i64>,
 ) -> ApiResult<Paged<audit_event::Model>> {
-    let school = crate::store::scope::require_school(db, urn, "schoolUrn").await?;
+    let school = scope::require_school(db, urn, "schoolUrn").await?;
     scope::check_read(p, &school)?;
-    let base = audit_event::Entity::find().filter(audit_event::Column::SchoolUrn.eq(urn));
+    let base = audit_event::Entity::find().filter(audit_event::Column::SchoolUrn.eq(urn.get()));
     let total = sea_orm::PaginatorTrait::count(base.clone(), db).await?;
     let mut q = base.order_by_desc(audit_event::Column::Id);
     if let Some(after) = page.after {

@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::auth::Principal;
 use crate::domain::clusters::{self as rules, ClusterFacts, ClusterMemberFacts, MemberAppointment};
 use crate::domain::qualification::QualificationStatus;
+use crate::domain::school::{Urn, numbers};
 use crate::error::{ApiError, ApiResult};
 use crate::store::schools::SchoolQuery;
 use crate::store::scope::Reached;
@@ -34,7 +35,7 @@ pub struct NewCluster {
     /// The shared SENCO.
     pub senco_person_id: i64,
     /// Member URNs.
-    pub member_urns: Vec<i32>,
+    pub member_urns: Vec<Urn>,
     /// When the arrangement began.
     pub started_on: NaiveDate,
     /// When it was last reviewed.
@@ -51,7 +52,7 @@ pub struct ClusterPatch {
     /// New SENCO.
     pub senco_person_id: Option<i64>,
     /// The new, whole member list.
-    pub member_urns: Option<Vec<i32>>,
+    pub member_urns: Option<Vec<Urn>>,
     /// New start.
     pub started_on: Option<NaiveDate>,
     /// New or cleared last review.
@@ -202,7 +203,8 @@ pub async fn create<C: ConnectionTrait>(
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
-    check_members(&input.member_urns, "memberUrns")?;
+    let members = numbers(&input.member_urns);
+    check_members(&members, "memberUrns")?;
     check_dates(
         input.started_on,
         input.last_reviewed_on,
@@ -210,7 +212,7 @@ pub async fn create<C: ConnectionTrait>(
         input.review_interval_months,
         today,
     )?;
-    writable_members(db, p, &input.member_urns, "memberUrns").await?;
+    writable_members(db, p, &members, "memberUrns").await?;
     require_person(db, p, input.senco_person_id, "sencoPersonId").await?;
     let row = cluster::ActiveModel {
         name: Set(input.name),
@@ -223,7 +225,7 @@ pub async fn create<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    let mut urns = input.member_urns;
+    let mut urns = members;
     urns.sort_unstable();
     insert_members(db, row.id, &urns).await?;
     let after = Snapshot {
@@ -257,13 +259,14 @@ pub async fn update<C: ConnectionTrait>(
     today: NaiveDate,
 ) -> ApiResult<cluster::Model> {
     scope::require_authenticated(p)?;
-    if let Some(urns) = &patch.member_urns {
+    let members = patch.member_urns.as_deref().map(numbers);
+    if let Some(urns) = &members {
         check_members(urns, "memberUrns")?;
     }
     let before = require_cluster(db, id).await?;
     let old_urns = member_urns(db, id).await?;
     writable_members(db, p, &old_urns, "clusterId").await?;
-    if let Some(urns) = &patch.member_urns {
+    if let Some(urns) = &members {
         writable_members(db, p, urns, "memberUrns").await?;
     }
     if let Some(pid) = patch.senco_person_id {
@@ -291,7 +294,7 @@ pub async fn update<C: ConnectionTrait>(
     let row = am.update(db).await?;
 
     let mut new_urns = old_urns.clone();
-    if let Some(mut urns) = patch.member_urns {
+    if let Some(mut urns) = members {
         urns.sort_unstable();
         cluster_member::Entity::delete_many()
             .filter(cluster_member::Column::ClusterId.eq(id))

@@ -17,6 +17,7 @@ use crate::auth::Principal;
 use crate::domain::qualification::{
     self as rules, DutyOutcome, QualificationRecord, QualificationStatus,
 };
+use crate::domain::school::{LaCode, TrustUid, Urn};
 use crate::error::{ApiError, ApiResult};
 use crate::store::scope::Reached;
 use crate::store::{duty, scope};
@@ -58,11 +59,11 @@ impl Deadline {
 #[derive(Debug, Clone, Default)]
 pub struct DeadlineQuery {
     /// LA.
-    pub la_code: Option<i32>,
+    pub la_code: Option<LaCode>,
     /// Trust.
-    pub trust_uid: Option<i32>,
+    pub trust_uid: Option<TrustUid>,
     /// URNs.
-    pub urns: Option<Vec<i32>>,
+    pub urns: Option<Vec<Urn>>,
     /// Appointment ids (for single-appointment evaluation).
     pub appointment_ids: Option<Vec<i64>>,
     /// Only these statuses.
@@ -138,13 +139,13 @@ fn selection(
 ) -> (Condition, SelectStatement) {
     let mut school_cond = Condition::all().add(readable);
     if let Some(la) = q.la_code {
-        school_cond = school_cond.add(school::Column::LaCode.eq(la));
+        school_cond = school_cond.add(school::Column::LaCode.eq(la.get()));
     }
     if let Some(t) = q.trust_uid {
-        school_cond = school_cond.add(school::Column::TrustUid.eq(t));
+        school_cond = school_cond.add(school::Column::TrustUid.eq(t.get()));
     }
     if let Some(urns) = &q.urns {
-        school_cond = school_cond.add(school::Column::Urn.is_in(urns.iter().copied()));
+        school_cond = school_cond.add(school::Column::Urn.is_in(urns.iter().map(|u| u.get())));
     }
     let schools_sel: SelectStatement = Query::select()
         .column(school::Column::Urn)

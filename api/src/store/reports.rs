@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
 use crate::domain::money::Budget;
+use crate::domain::school::Urn;
 use crate::domain::terms::AcademicTerm;
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
@@ -78,7 +79,7 @@ impl Figures {
 #[derive(Debug, Clone)]
 pub struct Submission {
     /// School.
-    pub school_urn: i32,
+    pub school_urn: Urn,
     /// Term.
     pub term: AcademicTerm,
     /// The version the client amends; `None` for a first submission.
@@ -207,10 +208,11 @@ pub async fn submit<C: ConnectionTrait>(
 pub async fn latest<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    urn: i32,
+    urn: Urn,
     term: AcademicTerm,
 ) -> ApiResult<Option<termly_report::Model>> {
     scope::require_authenticated(p)?;
+    let urn = urn.get();
     let Some(school) = school::Entity::find_by_id(urn).one(db).await? else {
         return Ok(None);
     };

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use crate::auth::Principal;
+use crate::domain::school::{LaCode, Phase, SchoolKind, TrustUid, Urn};
 use crate::error::{ApiError, ApiResult};
 use crate::store::scope::Reached;
 use crate::store::scope::{self, WriteAction};
@@ -19,17 +20,17 @@ use crate::store::{Page, Paged, audit};
 #[derive(Debug, Clone, Default)]
 pub struct SchoolQuery {
     /// Only this LA.
-    pub la_code: Option<i32>,
+    pub la_code: Option<LaCode>,
     /// Only this trust.
-    pub trust_uid: Option<i32>,
+    pub trust_uid: Option<TrustUid>,
     /// Only these URNs.
-    pub urns: Option<Vec<i32>>,
+    pub urns: Option<Vec<Urn>>,
     /// Only members of this cluster.
     pub cluster_id: Option<i64>,
-    /// Only these phases (stored names).
-    pub phases: Option<Vec<&'static str>>,
-    /// Only these kinds (stored names).
-    pub kinds: Option<Vec<&'static str>>,
+    /// Only these phases.
+    pub phases: Option<Vec<Phase>>,
+    /// Only these kinds.
+    pub kinds: Option<Vec<SchoolKind>>,
     /// Name contains this, case-insensitively.
     pub name_contains: Option<String>,
 }
@@ -39,13 +40,13 @@ impl SchoolQuery {
     pub fn condition(&self) -> Condition {
         let mut c = Condition::all();
         if let Some(la) = self.la_code {
-            c = c.add(school::Column::LaCode.eq(la));
+            c = c.add(school::Column::LaCode.eq(la.get()));
         }
         if let Some(t) = self.trust_uid {
-            c = c.add(school::Column::TrustUid.eq(t));
+            c = c.add(school::Column::TrustUid.eq(t.get()));
         }
         if let Some(urns) = &self.urns {
-            c = c.add(school::Column::Urn.is_in(urns.iter().copied()));
+            c = c.add(school::Column::Urn.is_in(urns.iter().map(|u| u.get())));
         }
         if let Some(id) = self.cluster_id {
             c = c.add(
@@ -59,10 +60,10 @@ impl SchoolQuery {
             );
         }
         if let Some(phases) = &self.phases {
-            c = c.add(school::Column::Phase.is_in(phases.iter().copied()));
+            c = c.add(school::Column::Phase.is_in(phases.iter().map(|v| v.as_str())));
         }
         if let Some(kinds) = &self.kinds {
-            c = c.add(school::Column::Kind.is_in(kinds.iter().copied()));
+            c = c.add(school::Column::Kind.is_in(kinds.iter().map(|v| v.as_str())));
         }
         if let Some(text) = &self.name_contains {
             let escaped: String = text
@@ -107,10 +108,10 @@ impl SchoolQuery {
 pub async fn school<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
-    urn: i32,
+    urn: Urn,
 ) -> ApiResult<Option<school::Model>> {
     scope::require_authenticated(p)?;
-    let Some(s) = school::Entity::find_by_id(urn).one(db).await? else {
+    let Some(s) = school::Entity::find_by_id(urn.get()).one(db).await? else {
         return Ok(None);
     };
     scope::check_read(p, &s)?;

@@ -11,6 +11,7 @@ use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait};
 
 use crate::auth::{Principal, SchoolSet};
+use crate::domain::school::{LaCode, TrustUid, Urn};
 use crate::error::{ApiError, ApiResult};
 
 /// What a write does, which decides the scopes that allow it.
@@ -166,22 +167,22 @@ pub fn check_write(p: &Principal, s: &school::Model, action: WriteAction) -> Api
 }
 
 /// Whether the caller may read every school of an LA (for LA-wide figures).
-pub fn covers_la(p: &Principal, la_code: i32) -> bool {
-    p.admin || p.read.las.contains(&la_code)
+pub fn covers_la(p: &Principal, la_code: LaCode) -> bool {
+    p.admin || p.read.las.contains(&la_code.get())
 }
 
 /// Whether the caller may read every school of a trust.
-pub fn covers_trust(p: &Principal, uid: i32) -> bool {
-    p.admin || p.read.trusts.contains(&uid)
+pub fn covers_trust(p: &Principal, uid: TrustUid) -> bool {
+    p.admin || p.read.trusts.contains(&uid.get())
 }
 
 /// Loads a school by URN, `NOT_FOUND` (naming `field`) when there is none.
 pub async fn require_school<C: ConnectionTrait>(
     db: &C,
-    urn: i32,
+    urn: Urn,
     field: &str,
 ) -> ApiResult<school::Model> {
-    school::Entity::find_by_id(urn)
+    school::Entity::find_by_id(urn.get())
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found_at(field, format!("no school has URN {urn}")))

@@ -18,7 +18,9 @@ use sea_orm::{
 };
 
 use crate::auth::Principal;
+use crate::domain::eligibility::InductionStatus;
 use crate::domain::qualification::{self as rules, QualificationKind};
+use crate::domain::school::Urn;
 use crate::error::{ApiError, ApiResult};
 use crate::store::audit;
 use crate::store::scope::Reached;
@@ -37,14 +39,14 @@ pub struct NewPerson {
     /// Qualified teacher status.
     pub has_qts: bool,
     /// Stored induction status.
-    pub induction_status: &'static str,
+    pub induction_status: InductionStatus,
 }
 
 /// A new appointment, validated field by field.
 #[derive(Debug, Clone)]
 pub struct NewAppointment {
     /// The school.
-    pub school_urn: i32,
+    pub school_urn: Urn,
     /// The person (linked by TRN when known).
     pub person: NewPerson,
     /// First day in post.
@@ -93,7 +95,7 @@ pub struct PersonPatch {
     /// New QTS flag.
     pub has_qts: Patch<bool>,
     /// New induction status.
-    pub induction_status: Patch<&'static str>,
+    pub induction_status: Patch<InductionStatus>,
 }
 
 /// A qualification to record, validated field by field.
@@ -102,7 +104,7 @@ pub struct NewQualification {
     /// The person.
     pub person_id: i64,
     /// NASENCO or NPQ for SENCOs, as stored.
-    pub kind: &'static str,
+    pub kind: QualificationKind,
     /// The provider.
     pub provider: Option<String>,
     /// When the course began.
@@ -115,7 +117,7 @@ pub struct NewQualification {
 #[derive(Debug, Clone, Default)]
 pub struct QualificationPatch {
     /// New kind.
-    pub kind: Patch<&'static str>,
+    pub kind: Patch<QualificationKind>,
     /// New provider.
     pub provider: Patch<Option<String>>,
     /// New start.
@@ -246,7 +248,7 @@ async fn writable_appointment<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found_at("appointmentId", format!("no appointment {id}")))?;
-    let school = require_school(db, a.school_urn, "appointmentId").await?;
+    let school = require_school(db, Urn(a.school_urn), "appointmentId").await?;
     scope::check_write(p, &school, WriteAction::Staff)?;
     Ok(a)
 }
