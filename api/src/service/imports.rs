@@ -70,6 +70,12 @@ impl fmt::Display for Summary {
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 impl Summary {
+    fn with_skipped(mut self, mut skipped: Vec<Rejected>) -> Self {
+        skipped.sort_by_key(|r| r.line);
+        self.skipped = skipped;
+        self
+    }
+
     fn add(&mut self, n: sql::Upserted) {
         self.inserted += n.inserted;
         self.updated += n.updated;
@@ -195,9 +201,7 @@ pub async fn census_rows(
         done += rows.len() as u64;
         progress(done, total);
     }
-    skipped.sort_by_key(|r| r.line);
-    summary.skipped = skipped;
-    Ok(summary)
+    Ok(summary.with_skipped(skipped))
 }
 
 /// Loads GIAS establishment rows: names, kinds, phases, academy flags, trusts, closures.
@@ -260,9 +264,7 @@ pub async fn gias_rows(
         done += rows.len() as u64;
         progress(done, total);
     }
-    skipped.sort_by_key(|r| r.line);
-    summary.skipped = skipped;
-    Ok(summary)
+    Ok(summary.with_skipped(skipped))
 }
 
 /// Loads predecessor links: each successor school gets its (latest) predecessor's URN.
