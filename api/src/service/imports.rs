@@ -208,7 +208,7 @@ pub async fn census_rows(
 pub async fn gias_rows(
     db: &Db,
     rows: Vec<gias::GiasRow>,
-    mut skipped: Vec<Rejected>,
+    skipped: Vec<Rejected>,
     progress: Progress<'_>,
 ) -> ApiResult<Summary> {
     let la_names = la_names();
