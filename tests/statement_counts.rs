@@ -220,3 +220,41 @@ async fn nested_dashboard_statements_do_not_grow_with_rows() {
         grown.join(", ")
     );
 }
+
+/// The transport floor touches no database: a query of the token and the schema alone runs
+/// no statement, however often it is asked (SPEC 7), while a query of data runs at least one.
+#[tokio::test]
+async fn queries_of_the_token_and_schema_alone_run_no_statement() {
+    let s = TestServer::start().await;
+    let tok = token("la-reader", &format!("la:{LA}:read"));
+    for query in [
+        "{ viewer { sub scopes } }",
+        "{ __typename }",
+        "query Who { viewer { sub } __typename }",
+        "{ __type(name: \"School\") { name } }",
+    ] {
+        for _ in 0..3 {
+            let before = s.state.db.statements.get();
+            let d: Value = s.ok(&tok, query, json!({})).await;
+            let after = s.state.db.statements.get();
+            assert!(d.is_object(), "{query}: {d}");
+            assert_eq!(
+                after - before,
+                0,
+                "{query} ran {} statements",
+                after - before
+            );
+        }
+    }
+    let before = s.state.db.statements.get();
+    s.ok(
+        &tok,
+        "{ viewer { sub } localAuthorities { code } }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        s.state.db.statements.get() > before,
+        "a query of data must read the database"
+    );
+}

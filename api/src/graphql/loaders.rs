@@ -77,16 +77,27 @@ where
     )
 }
 
-/// Loads many keys at once, so they form one batch whatever the timing of the resolvers
-/// that follow (which then find them cached); see [`Loaders::new`].
+/// Loads a whole level's keys at once, straight away, and feeds the rows into the loader's
+/// cache, so the resolvers that follow find them there. A list resolver calls it with
+/// every key the level can have, so nothing more could join the batch: it does not wait
+/// out the loader's batching window as `load_many` would (see [`Loaders::new`]).
 pub async fn many<K, V>(l: &L<K, V>, keys: impl IntoIterator<Item = K>) -> ApiResult<HashMap<K, V>>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
     V: Send + Sync + Clone + 'static,
 {
-    l.load_many(keys)
+    let keys: Vec<K> = keys.into_iter().collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found = l
+        .loader()
+        .load(&keys)
         .await
-        .map_err(|LoadError(msg)| ApiError::internal(msg))
+        .map_err(|LoadError(msg)| ApiError::internal(msg))?;
+    l.feed_many(found.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .await;
+    Ok(found)
 }
 
 /// Loads one key, turning a batch failure into an internal error.

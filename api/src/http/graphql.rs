@@ -139,24 +139,88 @@ pub async fn graphql_post(
     execute(state, headers, request).await
 }
 
-/// Whether the operation the request would run is a mutation (unparsable counts as not).
-pub(crate) fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
-    match (&doc.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => op.node.ty == OperationType::Mutation,
-        (DocumentOperations::Multiple(ops), Some(name)) => ops
-            .get(name)
-            .is_some_and(|op| op.node.ty == OperationType::Mutation),
-        (DocumentOperations::Multiple(ops), None) => {
-            ops.values().any(|op| op.node.ty == OperationType::Mutation)
+/// What the operation a request would run is, as far as the handler needs to know before
+/// executing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shape {
+    /// A mutation (unparsable counts as not).
+    pub writes: bool,
+    /// Whether it may read the database: false only for a query whose every top-level
+    /// field is `viewer`, `__typename`, `__schema` or `__type`, which the server answers
+    /// from the token and the schema alone.
+    pub reads_db: bool,
+}
+
+impl Shape {
+    /// The shape of the operation `operation_name` (or the only one) of `doc`.
+    pub(crate) fn of(
+        doc: &async_graphql::parser::types::ExecutableDocument,
+        operation_name: Option<&str>,
+    ) -> Self {
+        use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
+        let op = match (&doc.operations, operation_name) {
+            (DocumentOperations::Single(op), _) => Some(op),
+            (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+            (DocumentOperations::Multiple(ops), None) => {
+                let writes = ops.values().any(|op| op.node.ty == OperationType::Mutation);
+                return Self {
+                    writes,
+                    reads_db: true,
+                };
+            }
+        };
+        let Some(op) = op else {
+            return Self {
+                writes: false,
+                reads_db: true,
+            };
+        };
+        let writes = op.node.ty == OperationType::Mutation;
+        let answered_without_db = |sel: &Selection| match sel {
+            Selection::Field(f) => matches!(
+                f.node.name.node.as_str(),
+                "viewer" | "__typename" | "__schema" | "__type"
+            ),
+            _ => false,
+        };
+        let reads_db = writes
+            || op.node.ty != OperationType::Query
+            || !op
+                .node
+                .selection_set
+                .node
+                .items
+                .iter()
+                .all(|s| answered_without_db(&s.node));
+        Self { writes, reads_db }
+    }
+
+    /// The shape of a request, parsing its document once (the parse is kept for execution).
+    pub(crate) fn of_request(request: &mut async_graphql::Request) -> Self {
+        let name = request.operation_name.clone();
+        match request.parsed_query() {
+            Ok(doc) => Self::of(doc, name.as_deref()),
+            Err(_) => Self {
+                writes: false,
+                reads_db: true,
+            },
         }
     }
 }
 
-async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Request) -> Response {
+/// Whether the operation the request would run is a mutation (unparsable counts as not).
+pub(crate) fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    async_graphql::parser::parse_query(query)
+        .map(|doc| Shape::of(&doc, operation_name).writes)
+        .unwrap_or(false)
+}
+
+async fn execute(
+    state: AppState,
+    headers: HeaderMap,
+    mut request: async_graphql::Request,
+) -> Response {
     let started = Instant::now();
     let operation: String = request
         .operation_name
@@ -175,8 +239,10 @@ async fn execute(state: AppState, headers: HeaderMap, request: async_graphql::Re
     } else {
         "application/json"
     };
-    let writes = is_mutation(&request.query, request.operation_name.as_deref());
-    let kept = if writes {
+    let Shape { writes, reads_db } = Shape::of_request(&mut request);
+    // A write is never answered from the cache; nor is a query that reads no database,
+    // which costs less to answer than to look up (and so touches no database at all).
+    let kept = if writes || !reads_db {
         None
     } else {
         Kept::look_up(&state, &headers, &request).await
