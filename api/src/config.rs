@@ -124,7 +124,7 @@ impl Config {
         let jwks_file = get("SENCO_JWKS_FILE").map(PathBuf::from);
         let demo = parse_bool(&get, "SENCO_DEMO", is_sqlite)?;
         let max_depth: usize = parse(&get, "SENCO_MAX_DEPTH", "12")?;
-        let max_complexity: usize = parse(&get, "SENCO_MAX_COMPLEXITY", "2000")?;
+        let max_complexity: usize = parse(&get, "SENCO_MAX_COMPLEXITY", "100000")?;
         if max_depth == 0 {
             return Err(bad("SENCO_MAX_DEPTH", "must be at least 1"));
         }
@@ -292,7 +292,7 @@ mod tests {
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert!(c.demo && c.graphiql && c.introspection);
-        assert_eq!((c.max_depth, c.max_complexity), (12, 2000));
+        assert_eq!((c.max_depth, c.max_complexity), (12, 100_000));
         assert_eq!(c.request_timeout, Duration::from_millis(10_000));
         assert_eq!(c.jwt_audience, "senco-oversight");
         assert_eq!(c.demo_secret_path(), PathBuf::from("senco.db.secret"));

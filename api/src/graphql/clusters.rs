@@ -171,7 +171,6 @@ impl ClustersQuery {
     }
 
     /// Clusters with at least one member the caller may read that matches `filter`, by id.
-    #[graphql(complexity = "first.unwrap_or(50).clamp(1, 250) as usize * child_complexity + 1")]
     async fn clusters(
         &self,
         ctx: &Context<'_>,

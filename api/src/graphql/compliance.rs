@@ -173,7 +173,6 @@ impl ComplianceQuery {
     /// Every compliance issue, school checks and cluster checks, across the schools the
     /// caller may read that match `filter`: most severe first, then by school (cluster-wide
     /// issues first), code and cluster.
-    #[graphql(complexity = "first.unwrap_or(50).clamp(1, 250) as usize * child_complexity + 1")]
     async fn compliance_issues(
         &self,
         ctx: &Context<'_>,
@@ -229,7 +228,6 @@ impl ComplianceQuery {
 
     /// The changes made to one school's records, newest first; for callers who may read
     /// the school.
-    #[graphql(complexity = "first.unwrap_or(50).clamp(1, 250) as usize * child_complexity + 1")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

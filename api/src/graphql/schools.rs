@@ -405,7 +405,6 @@ impl SchoolsQuery {
     }
 
     /// The schools the caller may read, by URN, a page at a time.
-    #[graphql(complexity = "first.unwrap_or(50).clamp(1, 250) as usize * child_complexity + 1")]
     async fn schools(
         &self,
         ctx: &Context<'_>,

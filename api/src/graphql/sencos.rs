@@ -571,7 +571,6 @@ impl SencosQuery {
 
     /// The LA dashboard's list: appointments current on `asOf` at schools the caller may
     /// read, ordered by deadline (exempt last), then URN, then appointment id.
-    #[graphql(complexity = "first.unwrap_or(50).clamp(1, 250) as usize * child_complexity + 1")]
     async fn qualification_deadlines(
         &self,
         ctx: &Context<'_>,

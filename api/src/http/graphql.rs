@@ -18,7 +18,7 @@ use super::{GRAPHQL_RESPONSE, plain_error, principal, unauthorized, wants_graphq
 use crate::AppState;
 use crate::auth::Principal;
 use crate::freshness::{Counters, Depends};
-use crate::graphql::RequestContext;
+use crate::graphql::{RequestContext, cost};
 
 /// The query-string form of a GraphQL request.
 #[derive(Deserialize)]
@@ -149,13 +149,23 @@ pub(crate) struct Shape {
     /// field is `viewer`, `__typename`, `__schema` or `__type`, which the server answers
     /// from the token and the schema alone.
     pub reads_db: bool,
+    /// Its cost and depth (SPEC 6); `None` when the document does not parse or names no
+    /// operation it has (execution then reports that).
+    pub analysis: Option<cost::Analysis>,
 }
 
 impl Shape {
+    const UNKNOWN: Self = Self {
+        writes: false,
+        reads_db: true,
+        analysis: None,
+    };
+
     /// The shape of the operation `operation_name` (or the only one) of `doc`.
     pub(crate) fn of(
         doc: &async_graphql::parser::types::ExecutableDocument,
         operation_name: Option<&str>,
+        variables: &async_graphql::Variables,
     ) -> Self {
         use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
         let op = match (&doc.operations, operation_name) {
@@ -166,15 +176,12 @@ impl Shape {
                 let writes = ops.values().any(|op| op.node.ty == OperationType::Mutation);
                 return Self {
                     writes,
-                    reads_db: true,
+                    ..Self::UNKNOWN
                 };
             }
         };
         let Some(op) = op else {
-            return Self {
-                writes: false,
-                reads_db: true,
-            };
+            return Self::UNKNOWN;
         };
         let writes = op.node.ty == OperationType::Mutation;
         let answered_without_db = |sel: &Selection| match sel {
@@ -193,18 +200,21 @@ impl Shape {
                 .items
                 .iter()
                 .all(|s| answered_without_db(&s.node));
-        Self { writes, reads_db }
+        let analysis = Some(cost::analyse(&cost::TYPES, doc, &op.node, variables));
+        Self {
+            writes,
+            reads_db,
+            analysis,
+        }
     }
 
     /// The shape of a request, parsing its document once (the parse is kept for execution).
     pub(crate) fn of_request(request: &mut async_graphql::Request) -> Self {
         let name = request.operation_name.clone();
+        let variables = request.variables.clone();
         match request.parsed_query() {
-            Ok(doc) => Self::of(doc, name.as_deref()),
-            Err(_) => Self {
-                writes: false,
-                reads_db: true,
-            },
+            Ok(doc) => Self::of(doc, name.as_deref(), &variables),
+            Err(_) => Self::UNKNOWN,
         }
     }
 }
@@ -212,7 +222,7 @@ impl Shape {
 /// Whether the operation the request would run is a mutation (unparsable counts as not).
 pub(crate) fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
     async_graphql::parser::parse_query(query)
-        .map(|doc| Shape::of(&doc, operation_name).writes)
+        .map(|doc| Shape::of(&doc, operation_name, &async_graphql::Variables::default()).writes)
         .unwrap_or(false)
 }
 
@@ -239,7 +249,15 @@ async fn execute(
     } else {
         "application/json"
     };
-    let Shape { writes, reads_db } = Shape::of_request(&mut request);
+    let Shape {
+        writes,
+        reads_db,
+        analysis,
+    } = Shape::of_request(&mut request);
+    let cost = analysis.map(|a| a.cost);
+    if let Some(refused) = analysis.and_then(|a| refuse(&state.config, a)) {
+        return respond(&operation, started, &headers, refused, graphql_response, ct);
+    }
     // A write is never answered from the cache; nor is a query that reads no database,
     // which costs less to answer than to look up (and so touches no database at all).
     let kept = if writes || !reads_db {
@@ -254,7 +272,13 @@ async fn execute(
     }
     let counters = kept.as_ref().map(|k| k.counters.clone());
     let response = match run(&state, &headers, principal, request, writes, counters).await {
-        Ok(r) => r,
+        Ok(mut r) => {
+            if let Some(cost) = cost {
+                r.extensions
+                    .insert("cost".into(), cost_value(cost, &state.config));
+            }
+            r
+        }
         Err(refused) => {
             log_request(&operation, StatusCode::SERVICE_UNAVAILABLE, started, 1);
             return refused;
@@ -280,6 +304,97 @@ async fn execute(
         state.responses.put(k.key, k.stamp, body.clone());
     }
     (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+}
+
+/// `extensions.cost`: what the query can cost and the most it may.
+fn cost_value(requested: u64, config: &crate::config::Config) -> Value {
+    Value::from_json(serde_json::json!({
+        "requested": requested,
+        "limit": config.max_complexity,
+    }))
+    .unwrap_or(Value::Null)
+}
+
+/// The refusal of a query over the limits of SPEC 6, before it runs; `None` within them.
+fn refuse(config: &crate::config::Config, a: cost::Analysis) -> Option<async_graphql::Response> {
+    let error = |code: &str, message: String| {
+        let mut e = ServerError::new(message, None);
+        let mut x = ErrorExtensionValues::default();
+        x.set("code", code);
+        e.extensions = Some(x);
+        e
+    };
+    let e = if a.introspects && !config.introspection {
+        error(
+            "FORBIDDEN",
+            "introspection is disabled on this server".into(),
+        )
+    } else if a.depth > config.max_depth {
+        error(
+            "BAD_USER_INPUT",
+            format!(
+                "Query is nested too deep: {} levels of fields, the limit is {}. Ask for \
+                 fewer nested objects, or fetch the inner ones in a second query.",
+                a.depth, config.max_depth
+            ),
+        )
+    } else if a.introspection_depth > cost::INTROSPECTION_DEPTH {
+        error(
+            "BAD_USER_INPUT",
+            format!(
+                "the introspection selection is {} levels deep, the limit is {}",
+                a.introspection_depth,
+                cost::INTROSPECTION_DEPTH
+            ),
+        )
+    } else if a.cost > config.max_complexity as u64 {
+        let mut e = error(
+            "BAD_USER_INPUT",
+            format!(
+                "Query is too costly: it can return {} objects, the limit is {}. Ask for \
+                 smaller pages (`first`), fewer nested lists, or page through the inner \
+                 lists in queries of their own.",
+                a.cost, config.max_complexity
+            ),
+        );
+        if let Some(x) = e.extensions.as_mut() {
+            x.set("cost", cost_value(a.cost, config));
+        }
+        e
+    } else {
+        return None;
+    };
+    let mut r = async_graphql::Response::from_errors(vec![e]);
+    r.extensions
+        .insert("cost".into(), cost_value(a.cost, config));
+    Some(r)
+}
+
+/// Sends a response made without executing (a refusal), logged like any other.
+fn respond(
+    operation: &str,
+    started: Instant,
+    headers: &HeaderMap,
+    response: async_graphql::Response,
+    graphql_response: bool,
+    ct: &'static str,
+) -> Response {
+    let errors = response.errors.len();
+    match encode(response, graphql_response) {
+        Ok((status, body)) => {
+            log_request(operation, status, started, errors);
+            (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise a response");
+            plain_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                headers,
+                "INTERNAL_SERVER_ERROR",
+                "internal error",
+            )
+        }
+    }
 }
 
 /// A query's place in the response cache: its key, the stamp of the counters now, and the
