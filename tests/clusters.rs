@@ -660,10 +660,6 @@ async fn cluster_input_is_validated_and_nothing_is_stored_on_refusal() {
             json!({ "memberUrns": [w.a[0].0, w.a[0].0] }),
             "input.memberUrns",
         ),
-        (
-            json!({ "memberUrns": [w.a[0].0, 999999] }),
-            "input.memberUrns",
-        ),
         (json!({ "sencoPersonId": "999999" }), "input.sencoPersonId"),
         (
             json!({ "sencoPersonId": "not-an-id" }),
@@ -692,6 +688,12 @@ async fn cluster_input_is_validated_and_nothing_is_stored_on_refusal() {
         assert_eq!(code, "BAD_USER_INPUT", "{patch}: {body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
     }
+    // A member that is no school is NOT_FOUND, as an unknown school is everywhere.
+    let mut input = base.clone();
+    input["memberUrns"] = json!([w.a[0].0, 999999]);
+    let (code, body) = s.err(Some(&a), CREATE, json!({ "i": input })).await;
+    assert_eq!(code, "NOT_FOUND", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.memberUrns");
     let d = s.ok(&a, "{ clusters { totalCount } }", json!({})).await;
     assert_eq!(
         d["clusters"]["totalCount"], 2,

@@ -153,7 +153,7 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::NotFound {
                 field: Some(field),
                 message,
-            } => (format!("{field}: {message}"), None),
+            } => (format!("{field}: {message}"), Some(field)),
             ApiError::BadInput { field, message } => (format!("{field}: {message}"), Some(field)),
             ApiError::Internal(detail) => {
                 let id = uuid::Uuid::new_v4();

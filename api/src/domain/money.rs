@@ -20,6 +20,8 @@ pub enum MoneyError {
     Format,
     /// Above [`Money::MAX`].
     TooLarge,
+    /// A well-formed amount with a minus sign: input amounts are never negative.
+    Negative,
 }
 
 impl fmt::Display for MoneyError {
@@ -27,6 +29,7 @@ impl fmt::Display for MoneyError {
         f.write_str(match self {
             Self::Format => "must be a decimal string with at most two decimal places",
             Self::TooLarge => "must not exceed 1000000000.00",
+            Self::Negative => "must be 0 or more",
         })
     }
 }
@@ -59,6 +62,11 @@ impl Money {
     /// or ".5"). A dashboard that sends "1e3" or "1,000" has a bug, and guessing what it meant
     /// would store a wrong figure in a governors' report.
     pub fn parse_input(s: &str) -> Result<Money, MoneyError> {
+        if let Some(rest) = s.strip_prefix('-')
+            && Self::parse_input(rest).is_ok_and(|m| m.0 > 0)
+        {
+            return Err(MoneyError::Negative);
+        }
         let (whole, fraction) = match s.split_once('.') {
             Some((whole, fraction)) => (whole, Some(fraction)),
             None => (s, None),
@@ -202,8 +210,8 @@ mod tests {
     #[test]
     fn rejects_anything_but_a_plain_decimal() {
         for bad in [
-            "", "1.234", "-1", "+1", "1e3", " 1", "1 ", "1,000", "1.", ".5", "1..2", "1.2.3", "£1",
-            "1.-5", "１", "0x10", "NaN", "1_000",
+            "", "1.234", "--1", "-0", "+1", "1e3", " 1", "1 ", "1,000", "1.", ".5", "1..2",
+            "1.2.3", "£1", "1.-5", "１", "0x10", "NaN", "1_000",
         ] {
             assert_eq!(
                 Money::parse_input(bad),
@@ -211,6 +219,14 @@ mod tests {
                 "{bad:?} should be rejected"
             );
         }
+    }
+
+    #[test]
+    fn a_negative_amount_is_told_it_must_be_0_or_more() {
+        for bad in ["-1", "-5", "-0.01", "-1250.50"] {
+            assert_eq!(Money::parse_input(bad), Err(MoneyError::Negative), "{bad}");
+        }
+        assert_eq!(MoneyError::Negative.to_string(), "must be 0 or more");
     }
 
     #[test]

@@ -177,14 +177,15 @@ impl ClustersQuery {
         #[graphql(desc = "Only clusters with a member school matching this.")] filter: Option<
             SchoolFilter,
         >,
-        #[graphql(desc = "Page size, 1 to 250 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 250 (default 50); 0 gives only the total.")]
+        first: Option<i32>,
         #[graphql(desc = "The cursor of the last edge of the previous page.")] after: Option<
             String,
         >,
     ) -> async_graphql::Result<ClusterConnection> {
         let rc = rc(ctx)?;
         scope::require_authenticated(&rc.principal)?;
-        let has_prev = after.is_some();
+        let has_prev = after.as_deref().is_some_and(|a| !a.is_empty());
         let page = page(first, after, |c| c.strip_prefix("c:")?.parse::<i64>().ok())?;
         let q = filter.unwrap_or_default().into_query("filter")?;
         let paged = clusters::clusters(&rc.db.conn, &rc.principal, &q, page).await?;

@@ -182,13 +182,14 @@ impl ComplianceQuery {
         #[graphql(desc = "Only these severities; all when omitted.")] severities: Option<
             Vec<Severity>,
         >,
-        #[graphql(desc = "Page size, 1 to 250 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 250 (default 50); 0 gives only the total.")]
+        first: Option<i32>,
         #[graphql(desc = "The cursor of the last edge of the previous page.")] after: Option<
             String,
         >,
     ) -> async_graphql::Result<ComplianceIssueConnection> {
         let rc = rc(ctx)?;
-        let has_prev = after.is_some();
+        let has_prev = after.as_deref().is_some_and(|a| !a.is_empty());
         let page = page(first, after, decode_issue_cursor)?;
         let q = filter.unwrap_or_default().into_query("filter")?;
         q.check_covered(&rc.principal)?;
@@ -232,14 +233,15 @@ impl ComplianceQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The school's URN.")] school_urn: i32,
-        #[graphql(desc = "Page size, 1 to 250 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 250 (default 50); 0 gives only the total.")]
+        first: Option<i32>,
         #[graphql(desc = "The cursor of the last edge of the previous page.")] after: Option<
             String,
         >,
     ) -> async_graphql::Result<AuditEventConnection> {
         let rc = rc(ctx)?;
         scope::require_authenticated(&rc.principal)?;
-        let has_prev = after.is_some();
+        let has_prev = after.as_deref().is_some_and(|a| !a.is_empty());
         let page = page(first, after, |c| c.strip_prefix("a:")?.parse::<i64>().ok())?;
         let paged = audit::for_school(&rc.db.conn, &rc.principal, Urn(school_urn), page).await?;
         Ok(connection(paged, has_prev, |e| {

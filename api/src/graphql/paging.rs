@@ -20,13 +20,14 @@ pub fn page<K>(
     decode: impl Fn(&str) -> Option<K>,
 ) -> ApiResult<Page<K>> {
     let first = first.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&first) {
+    if !(0..=MAX_PAGE).contains(&first) {
         return Err(ApiError::bad_input(
             "first",
-            format!("must be between 1 and {MAX_PAGE}"),
+            format!("must be between 0 and {MAX_PAGE}"),
         ));
     }
-    let after = match after {
+    // An empty cursor is the start of the list, as no cursor is.
+    let after = match after.filter(|c| !c.is_empty()) {
         None => None,
         Some(cursor) => Some(
             URL_SAFE_NO_PAD

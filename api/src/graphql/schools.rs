@@ -411,13 +411,14 @@ impl SchoolsQuery {
         #[graphql(desc = "Narrows the list; every field given must match.")] filter: Option<
             SchoolFilter,
         >,
-        #[graphql(desc = "Page size, 1 to 250 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 250 (default 50); 0 gives only the total.")]
+        first: Option<i32>,
         #[graphql(desc = "The cursor of the last edge of the previous page.")] after: Option<
             String,
         >,
     ) -> async_graphql::Result<SchoolConnection> {
         let rc = rc(ctx)?;
-        let has_prev = after.is_some();
+        let has_prev = after.as_deref().is_some_and(|a| !a.is_empty());
         let page = page(first, after, |c| c.strip_prefix("s:")?.parse().ok())?;
         let filter = filter.unwrap_or_default().into_query("filter")?;
         let paged = store::schools::schools(&rc.db.conn, &rc.principal, &filter, page).await?;

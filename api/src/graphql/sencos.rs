@@ -579,14 +579,15 @@ impl SencosQuery {
         >,
         #[graphql(desc = "The date to evaluate on; today in Europe/London when omitted.")]
         as_of: Option<Date>,
-        #[graphql(desc = "Page size, 1 to 250 (default 50).")] first: Option<i32>,
+        #[graphql(desc = "Page size, 0 to 250 (default 50); 0 gives only the total.")]
+        first: Option<i32>,
         #[graphql(desc = "The cursor of the last edge of the previous page.")] after: Option<
             String,
         >,
     ) -> async_graphql::Result<QualificationDeadlineConnection> {
         let rc = rc(ctx)?;
         scope::require_authenticated(&rc.principal)?;
-        let has_prev = after.is_some();
+        let has_prev = after.as_deref().is_some_and(|a| !a.is_empty());
         let page = page(first, after, |c| {
             let mut parts = c.strip_prefix("d:")?.split(':');
             let d = NaiveDate::parse_from_str(parts.next()?, "%Y-%m-%d").ok()?;

@@ -96,7 +96,8 @@ fn check_members(urns: &[i32], field: &str) -> ApiResult<()> {
     rules::member_list(urns).map_err(|m| ApiError::bad_input(field, m))
 }
 
-/// Loads the member schools, `BAD_USER_INPUT` naming `field` for any URN with no school,
+/// Loads the member schools, `NOT_FOUND` naming `field` for any URN with no school (as
+/// everywhere a school is named),
 /// then requires the cluster write permission on every one.
 async fn writable_members<C: ConnectionTrait>(
     db: &C,
@@ -115,7 +116,7 @@ async fn writable_members<C: ConnectionTrait>(
     for u in urns {
         let s = found
             .get(u)
-            .ok_or_else(|| ApiError::bad_input(field, format!("no school has URN {u}")))?;
+            .ok_or_else(|| ApiError::not_found_at(field, format!("no school has URN {u}")))?;
         scope::check_write(p, s, WriteAction::Cluster)?;
         out.push(s.clone());
     }
