@@ -189,7 +189,7 @@ impl Field {
             .collect();
         let alt_codes = match kind {
             Kind::Id(_) => vec!["NOT_FOUND"],
-            Kind::Urn => vec!["NOT_FOUND", "FORBIDDEN"],
+            Kind::Urn | Kind::Urns(_) => vec!["NOT_FOUND", "FORBIDDEN"],
             Kind::Version => vec!["CONFLICT"],
             _ => vec![],
         };
