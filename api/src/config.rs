@@ -65,6 +65,10 @@ pub struct Config {
     pub max_depth: usize,
     /// `SENCO_MAX_COMPLEXITY`.
     pub max_complexity: usize,
+    /// `SENCO_TRUSTED_DOCUMENTS`, read and checked at start-up.
+    pub trusted_documents: std::sync::Arc<crate::trusted::TrustedDocuments>,
+    /// `SENCO_TRUSTED_DOCUMENTS_ONLY`.
+    pub trusted_documents_only: bool,
     /// `SENCO_REQUEST_TIMEOUT_MS`.
     pub request_timeout: Duration,
     /// `SENCO_DB_MAX_CONNECTIONS`: the pool size (SQLite files and PostgreSQL).
@@ -187,6 +191,12 @@ impl Config {
             cors_origins,
             max_depth,
             max_complexity,
+            trusted_documents: std::sync::Arc::new(match get("SENCO_TRUSTED_DOCUMENTS") {
+                Some(path) => crate::trusted::TrustedDocuments::load(std::path::Path::new(&path))
+                    .map_err(|m| bad("SENCO_TRUSTED_DOCUMENTS", m))?,
+                None => crate::trusted::TrustedDocuments::default(),
+            }),
+            trusted_documents_only: parse_bool(&get, "SENCO_TRUSTED_DOCUMENTS_ONLY", false)?,
             request_timeout: Duration::from_millis(timeout_ms),
             db_max_connections: parse(&get, "SENCO_DB_MAX_CONNECTIONS", "8")?,
             max_client_connections: parse(&get, "SENCO_MAX_CONNECTIONS", "1024")?,

@@ -33,6 +33,7 @@ pub mod http;
 pub mod import;
 pub mod service;
 pub mod store;
+pub mod trusted;
 
 use crate::auth::Verifier;
 use crate::config::{Config, Secret};
@@ -116,9 +117,16 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
         .route("/health", get(http::health))
-        .route("/metrics", get(http::metrics));
+        .route("/metrics", get(http::metrics))
+        .route("/", get(http::home));
+    if state.config.introspection {
+        router = router.route("/schema.graphql", get(http::schema));
+    }
     if state.config.graphiql {
-        router = router.route("/", get(http::graphiql));
+        router = router
+            .route("/graphiql", get(http::graphiql))
+            .route("/graphiql/", get(http::graphiql))
+            .route("/graphiql/assets/{*path}", get(http::graphiql_asset));
     }
     let timeout = state.config.request_timeout + Duration::from_secs(2);
     let origins: Vec<HeaderValue> = state

@@ -24,6 +24,8 @@ use crate::graphql::{RequestContext, cost};
 #[derive(Deserialize)]
 pub struct GetParams {
     query: Option<String>,
+    #[serde(rename = "documentId")]
+    document_id: Option<String>,
     #[serde(rename = "operationName")]
     operation_name: Option<String>,
     variables: Option<String>,
@@ -36,13 +38,9 @@ pub async fn graphql_get(
     headers: HeaderMap,
     Query(params): Query<GetParams>,
 ) -> Response {
-    let Some(query) = params.query else {
-        return plain_error(
-            StatusCode::BAD_REQUEST,
-            &headers,
-            "BAD_USER_INPUT",
-            "a GET request needs a `query` parameter",
-        );
+    let (query, trusted) = match document(&state, params.query, params.document_id) {
+        Ok(found) => found,
+        Err(e) => return e.into_response(&headers),
     };
     if is_mutation(&query, params.operation_name.as_deref()) {
         let mut r = plain_error(
@@ -77,7 +75,67 @@ pub async fn graphql_get(
             }
         }
     }
-    execute(state, headers, request).await
+    execute(state, headers, request, trusted).await
+}
+
+/// Why a request names no document the server can run.
+enum NoDocument {
+    Missing,
+    Unknown(String),
+    Mismatch,
+}
+
+impl NoDocument {
+    fn into_response(self, headers: &HeaderMap) -> Response {
+        match self {
+            Self::Missing => plain_error(
+                StatusCode::BAD_REQUEST,
+                headers,
+                "BAD_USER_INPUT",
+                "a request needs a `query`, or the `documentId` of a trusted document",
+            ),
+            Self::Unknown(id) => plain_error(
+                StatusCode::NOT_FOUND,
+                headers,
+                "NOT_FOUND",
+                &format!("no trusted document has the id `{id}`"),
+            ),
+            Self::Mismatch => plain_error(
+                StatusCode::BAD_REQUEST,
+                headers,
+                "BAD_USER_INPUT",
+                "`query` and `documentId` were both sent and the query is not that document",
+            ),
+        }
+    }
+}
+
+/// The document a request runs and whether it is a trusted one: `documentId` looked up in
+/// `SENCO_TRUSTED_DOCUMENTS`, or the `query` text (trusted when it is one of them).
+fn document(
+    state: &AppState,
+    query: Option<String>,
+    document_id: Option<String>,
+) -> Result<(String, bool), NoDocument> {
+    let trusted = &state.config.trusted_documents;
+    match (query, document_id) {
+        (None, None) => Err(NoDocument::Missing),
+        (Some(q), None) => {
+            let known = !trusted.is_empty() && trusted.get(&crate::trusted::id_of(&q)).is_some();
+            Ok((q, known))
+        }
+        (None, Some(id)) => trusted
+            .get(&id)
+            .map(|d| (d.to_string(), true))
+            .ok_or(NoDocument::Unknown(id)),
+        (Some(q), Some(id)) => {
+            if crate::trusted::id_of(&q) != id {
+                return Err(NoDocument::Mismatch);
+            }
+            let known = trusted.get(&id).is_some();
+            Ok((q, known))
+        }
+    }
 }
 
 /// `POST /graphql`: one operation as a JSON object; batches are refused.
@@ -124,6 +182,43 @@ pub async fn graphql_post(
             "batched requests are not supported: send one operation per request",
         );
     }
+    let mut value = value;
+    let trusted = match value.as_object_mut() {
+        Some(obj) => {
+            let query = match obj.remove("query") {
+                Some(serde_json::Value::String(q)) => Some(q),
+                Some(serde_json::Value::Null) | None => None,
+                Some(_) => {
+                    return plain_error(
+                        StatusCode::BAD_REQUEST,
+                        &headers,
+                        "BAD_USER_INPUT",
+                        "`query` must be a string",
+                    );
+                }
+            };
+            let id = match obj.remove("documentId") {
+                Some(serde_json::Value::String(id)) => Some(id),
+                Some(serde_json::Value::Null) | None => None,
+                Some(_) => {
+                    return plain_error(
+                        StatusCode::BAD_REQUEST,
+                        &headers,
+                        "BAD_USER_INPUT",
+                        "`documentId` must be a string",
+                    );
+                }
+            };
+            match document(&state, query, id) {
+                Ok((q, trusted)) => {
+                    obj.insert("query".into(), serde_json::Value::String(q));
+                    trusted
+                }
+                Err(e) => return e.into_response(&headers),
+            }
+        }
+        None => false,
+    };
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(_) => {
@@ -136,7 +231,7 @@ pub async fn graphql_post(
             );
         }
     };
-    execute(state, headers, request).await
+    execute(state, headers, request, trusted).await
 }
 
 /// What the operation a request would run is, as far as the handler needs to know before
@@ -230,6 +325,7 @@ async fn execute(
     state: AppState,
     headers: HeaderMap,
     mut request: async_graphql::Request,
+    trusted: bool,
 ) -> Response {
     let started = Instant::now();
     let operation: String = request
@@ -243,6 +339,16 @@ async fn execute(
         log_request(&operation, StatusCode::UNAUTHORIZED, started, 0);
         return unauthorized(&headers);
     };
+    if state.config.trusted_documents_only && !trusted && !principal.admin {
+        log_request(&operation, StatusCode::FORBIDDEN, started, 1);
+        return plain_error(
+            StatusCode::FORBIDDEN,
+            &headers,
+            "FORBIDDEN",
+            "this server runs only trusted documents for your token: send the `documentId` \
+             of one instead of `query` text",
+        );
+    }
     let graphql_response = wants_graphql_response(&headers);
     let ct = if graphql_response {
         GRAPHQL_RESPONSE
