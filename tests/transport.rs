@@ -1,5 +1,5 @@
 //! GraphQL over HTTP and the limits around it (SPEC section 6): methods, media types,
-//! body size, batching, depth and complexity, GraphiQL, introspection, CORS, health,
+//! body size, batching, depth and complexity, introspection, CORS, health,
 //! metrics, the per-request time limit, slow clients, and what errors may say.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -475,34 +475,6 @@ async fn unknown_path_is_404_json() {
         let body: Value = resp.json().await.unwrap();
         assert_eq!(first_code(&body), "NOT_FOUND", "{body}");
     }
-    s.stop().await;
-}
-
-#[tokio::test]
-async fn graphiql_is_served_at_root_when_enabled() {
-    let s = TestServer::start().await;
-    let resp = s.client.get(&s.base).send().await.unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let ct = header(&resp, "content-type").unwrap();
-    assert!(ct.starts_with("text/html"), "{ct}");
-    let html = resp.text().await.unwrap();
-    assert!(html.to_lowercase().contains("graphiql"), "{html}");
-    assert!(
-        html.contains("/graphql"),
-        "GraphiQL does not point at /graphql"
-    );
-    s.stop().await;
-}
-
-#[tokio::test]
-async fn graphiql_is_not_served_when_senco_graphiql_is_false() {
-    let s = TestServer::start_with(&[("SENCO_GRAPHIQL", "false")]).await;
-    let resp = s.client.get(&s.base).send().await.unwrap();
-    assert_eq!(resp.status().as_u16(), 404);
-    let html = resp.text().await.unwrap();
-    assert!(!html.to_lowercase().contains("graphiql"), "{html}");
-    // The API itself still answers.
-    s.ok(&admin(), "{ viewer { sub } }", json!({})).await;
     s.stop().await;
 }
 

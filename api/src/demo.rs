@@ -114,7 +114,7 @@ pub async fn print_banner(
     println!();
     println!("SENCO Oversight is running (demo mode).");
     if config.graphiql {
-        println!("  GraphiQL:  http://{addr}/");
+        println!("  GraphiQL:  http://{addr}/graphiql");
     }
     println!("  GraphQL:   http://{addr}/graphql");
     let Some(secret) = secret else {

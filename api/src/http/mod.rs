@@ -1,31 +1,24 @@
-//! The HTTP surface (SPEC section 6): GraphQL over HTTP (`graphql`), GraphiQL, `/health`,
-//! `/metrics`, and the error bodies and bearer-token check every endpoint shares.
+//! The HTTP surface (SPEC section 6): GraphQL over HTTP (`graphql`), the pages the binary
+//! serves itself (`pages`: `/`, GraphiQL, the schema), `/health`, `/metrics`, and the error
+//! bodies and bearer-token check every endpoint shares.
 
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 use crate::auth::Principal;
 
 mod graphql;
+mod pages;
 
 pub use graphql::{graphql_get, graphql_post};
+pub use pages::{graphiql, graphiql_asset, home, schema};
 
 /// The media type of GraphQL responses (GraphQL over HTTP).
 pub(crate) const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-
-/// GraphiQL, when enabled.
-pub async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("SENCO Oversight")
-            .finish(),
-    )
-}
 
 /// `GET /health`: 200 while the database answers, 503 otherwise.
 pub async fn health(State(state): State<AppState>) -> Response {
@@ -129,8 +122,11 @@ pub(crate) fn principal(state: &AppState, headers: &HeaderMap) -> Option<Princip
 }
 
 /// Anything else: 404 as JSON.
-pub async fn not_found(method: Method) -> Response {
-    let _ = method;
+pub async fn not_found() -> Response {
+    not_found_response()
+}
+
+pub(crate) fn not_found_response() -> Response {
     (
         StatusCode::NOT_FOUND,
         [(header::CONTENT_TYPE, "application/json")],

@@ -1,0 +1,59 @@
+// GraphiQL for SENCO Oversight, served by the binary at /graphiql with everything it needs
+// (scripts, styles, the Monaco editor's workers and fonts) from its own origin: no CDN.
+import 'graphiql/setup-workers/vite';
+import 'graphiql/style.css';
+import './page.css';
+
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { GraphiQL } from 'graphiql';
+import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
+
+const PLACEHOLDER = 'Bearer <paste a token>';
+
+const DEFAULT_HEADERS = JSON.stringify({ Authorization: PLACEHOLDER }, null, 2);
+
+const DEFAULT_QUERY = `# SENCO Oversight: put a token in the headers below
+# (the demo prints some when it starts), then run:
+{
+  viewer { sub scopes }
+  schools(first: 10) {
+    totalCount
+    edges { node { urn name phase numberOnRoll } }
+  }
+}
+`;
+
+// The server answers application/json only; incremental delivery would ask for multipart.
+const http = createGraphiQLFetcher({ url: '/graphql', enableIncrementalDelivery: false });
+
+// Until a token is pasted, the placeholder is left out, so the schema still loads (and the
+// docs work) anonymously instead of every request being refused as a bad token.
+const fetcher: Fetcher = (params, opts) => {
+  const headers = { ...opts?.headers };
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase() === 'authorization' && String(headers[name]).includes('<paste')) {
+      delete headers[name];
+    }
+  }
+  return http(params, { ...opts, headers });
+};
+
+const root = document.getElementById('graphiql');
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <GraphiQL
+        fetcher={fetcher}
+        defaultQuery={DEFAULT_QUERY}
+        defaultHeaders={DEFAULT_HEADERS}
+        defaultEditorToolsVisibility="headers"
+        // A token is a credential. GraphiQL's history keeps each request's headers whatever
+        // shouldPersistHeaders says, so tabs and history live in sessionStorage: forgotten
+        // when the browser tab closes, never shared with other tabs.
+        storage={sessionStorage}
+        shouldPersistHeaders={false}
+      />
+    </StrictMode>,
+  );
+}
