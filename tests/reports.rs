@@ -325,7 +325,9 @@ async fn every_invalid_report_field_is_bad_user_input_naming_it_and_stores_nothi
     )
     .await;
     assert_eq!(r["challenges"].as_str().unwrap().chars().count(), 10_000);
-    for (year, hours) in [(2009, 0.0), (next_year, 0.0)] {
+    // The oldest year taken, and the latest term that has begun by today.
+    let latest_begun = next_year - 2;
+    for (year, hours) in [(2009, 0.0), (latest_begun, 0.0)] {
         let r = submit(
             &s,
             &head(100001),
@@ -912,7 +914,9 @@ async fn a_summary_filtered_to_an_la_or_trust_the_caller_cannot_read_whole_is_fo
         ("trust:2044:read", json!({ "trustUid": 2044 })),
     ] {
         let sum = summary(&s, &token("reader", scope), 2024, "AUTUMN", filter).await;
-        assert_eq!(sum["schoolsInScope"], 2, "{scope}");
+        // LA 203's special school has recorded nothing, so no report is expected from it.
+        let expected = if scope == "trust:2044:read" { 2 } else { 1 };
+        assert_eq!(sum["schoolsInScope"], expected, "{scope}");
     }
     s.stop().await;
 }

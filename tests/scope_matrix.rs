@@ -1465,8 +1465,8 @@ fn mutation_ops(w: &World) -> Vec<Op> {
             }),
         );
     }
-    // A member that does not exist is bad input, once the caller has shown it may write
-    // the real one listed before it.
+    // A member that does not exist is NOT_FOUND (as an unknown school is everywhere), once
+    // the caller has shown it may write the real one listed before it.
     ops.push(op(
         "createCluster",
         format!("createCluster([{A}, {NO_SCHOOL}])"),
@@ -1475,7 +1475,7 @@ fn mutation_ops(w: &World) -> Vec<Op> {
                        "memberUrns": [A, NO_SCHOOL], "startedOn": "2025-01-06" } }),
         Box::new(|t| {
             if t.cluster_writes(A) {
-                Some("BAD_USER_INPUT")
+                Some("NOT_FOUND")
             } else {
                 Some("FORBIDDEN")
             }

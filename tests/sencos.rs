@@ -1587,8 +1587,8 @@ async fn qualification_deadlines_page_through_the_whole_list_in_order() {
         assert_eq!(one_by_one, all, "one at a time with {filter}");
     }
 
-    // Page sizes outside 1..=250 and foreign cursors are refused.
-    for first in [0, 251] {
+    // Page sizes outside 0..=250 and foreign cursors are refused.
+    for first in [-1, 251] {
         let (code, body) = s
             .err(
                 Some(&a),

@@ -155,9 +155,16 @@ pub fn gather(
             cluster_id: None,
         })
         .collect();
+    // Each fact once (SPEC 4.7): a cluster check that restates a school check (the same
+    // code at the same school, such as the cluster's SENCO overdue there) is left out.
+    let stated: std::collections::HashSet<(&'static str, Option<i32>)> = out
+        .iter()
+        .filter(|f| f.issue.school_urn.is_some())
+        .map(|f| (f.issue.code, f.issue.school_urn))
+        .collect();
     for c in clusters {
         for issue in c.issues {
-            if keep(issue.school_urn) {
+            if keep(issue.school_urn) && !stated.contains(&(issue.code, issue.school_urn)) {
                 out.push(FoundIssue {
                     issue: with_cluster_name(issue, &c.name),
                     cluster_id: Some(c.id),

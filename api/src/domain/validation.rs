@@ -137,6 +137,22 @@ pub fn report_date(d: NaiveDate, today: NaiveDate) -> Result<NaiveDate, String> 
     Ok(d)
 }
 
+/// A report's term must have begun by `today` (SPEC 4.5): a report for a term still to come
+/// would become the school's latest and drive its compliance.
+pub fn term_has_begun(
+    term: crate::domain::terms::AcademicTerm,
+    today: NaiveDate,
+) -> Result<(), String> {
+    if term.starts_on() <= today {
+        Ok(())
+    } else {
+        Err(format!(
+            "the term has not begun: it starts on {}, and a report can be submitted from then",
+            term.starts_on()
+        ))
+    }
+}
+
 /// A report's academic year (the calendar year it starts in): from 2009, when the duty
 /// began, to the year after `today`'s.
 pub fn academic_year(v: i32, today: NaiveDate) -> Result<i32, String> {
@@ -367,6 +383,19 @@ mod tests {
         assert!(report_date(day(1989, 12, 31), today).is_err());
         assert!(appointment_date(day(2027, 12, 2), today).is_ok());
         assert!(appointment_date(day(2027, 12, 3), today).is_err());
+    }
+
+    #[test]
+    fn a_report_is_for_a_term_that_has_begun() {
+        use crate::domain::terms::{AcademicTerm, Term};
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert!(term_has_begun(AcademicTerm::new(2026, Term::Autumn), today).is_ok());
+        assert!(term_has_begun(AcademicTerm::new(2025, Term::Summer), today).is_ok());
+        let e = term_has_begun(AcademicTerm::new(2026, Term::Spring), today).unwrap_err();
+        assert!(e.contains("2027-01-01"), "{e}");
+        assert!(term_has_begun(AcademicTerm::new(2027, Term::Summer), today).is_err());
+        let first_day = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        assert!(term_has_begun(AcademicTerm::new(2026, Term::Spring), first_day).is_ok());
     }
 
     #[test]

@@ -12,7 +12,8 @@ use crate::error::ApiResult;
 use crate::graphql::clusters::Cluster;
 use crate::graphql::schools::{School, SchoolFilter};
 use crate::graphql::{Date, DateTime, connection, connection_type, loaders, page, rc, today};
-use crate::store::{self, audit, compliance, scope};
+use crate::service;
+use crate::store::{self, audit, scope};
 
 /// How serious a compliance issue is, by where the duty comes from.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -79,8 +80,21 @@ connection_type!(
     ComplianceIssueConnection,
     ComplianceIssueEdge,
     ComplianceIssue,
-    "compliance issues"
+    "compliance issues",
+    #[doc = "How many issues there are of each code, over the whole filtered list (not the page): most severe first, then by code."]
+    counts: Vec<IssueCount>,
 );
+
+/// How many issues of one code a list has.
+#[derive(SimpleObject, Clone)]
+pub struct IssueCount {
+    /// The issue code.
+    code: String,
+    /// Its severity.
+    severity: Severity,
+    /// How many.
+    count: u64,
+}
 
 /// The compliance issues of one school as of `asOf`: its own checks (SPEC 4.7) and the
 /// member-level checks of clusters it belongs to that are active then (SPEC 4.6).
@@ -173,6 +187,7 @@ impl ComplianceQuery {
     /// Every compliance issue, school checks and cluster checks, across the schools the
     /// caller may read that match `filter`: most severe first, then by school (cluster-wide
     /// issues first), code and cluster.
+    #[allow(clippy::too_many_arguments)] // the field's GraphQL arguments
     async fn compliance_issues(
         &self,
         ctx: &Context<'_>,
@@ -182,6 +197,8 @@ impl ComplianceQuery {
         #[graphql(desc = "Only these severities; all when omitted.")] severities: Option<
             Vec<Severity>,
         >,
+        #[graphql(desc = "Only these issue codes (for example `NO_SENCO`); all when omitted.")]
+        codes: Option<Vec<String>>,
         #[graphql(desc = "Page size, 0 to 250 (default 50); 0 gives only the total.")]
         first: Option<i32>,
         #[graphql(desc = "The cursor of the last edge of the previous page.")] after: Option<
@@ -191,23 +208,28 @@ impl ComplianceQuery {
         let rc = rc(ctx)?;
         let has_prev = after.as_deref().is_some_and(|a| !a.is_empty());
         let page = page(first, after, decode_issue_cursor)?;
-        let q = filter.unwrap_or_default().into_query("filter")?;
-        q.check_covered(&rc.principal)?;
-        let cond = sea_orm::Condition::all()
-            .add(scope::readable_schools(&rc.principal)?)
-            .add(q.condition());
+        let q = service::compliance::IssueQuery {
+            schools: filter.unwrap_or_default().into_query("filter")?,
+            severities: severities.map(|v| v.into_iter().map(Into::into).collect()),
+            codes: codes.map(|v| v.into_iter().map(|c| c.trim().to_string()).collect()),
+        };
         let as_of = as_of.map_or_else(today, |d| d.0);
-        let severities: Option<Vec<crate::domain::compliance::Severity>> =
-            severities.map(|v| v.into_iter().map(Into::into).collect());
-        let all = compliance::issues(
-            &rc.db.conn,
-            scope::Reached::through(&rc.principal)?,
-            cond,
+        let all = service::compliance::issues(
+            &rc.db,
+            &rc.principal,
+            &q,
             as_of,
             &rc.config.cluster_thresholds,
-            severities.as_deref(),
         )
         .await?;
+        let counts = service::compliance::counts(&all)
+            .into_iter()
+            .map(|(code, severity, count)| IssueCount {
+                code: code.to_string(),
+                severity: severity.into(),
+                count,
+            })
+            .collect();
         let total = all.len() as u64;
         let rows: Vec<FoundIssue> = all
             .into_iter()
@@ -220,11 +242,13 @@ impl ComplianceQuery {
             .take(page.first as usize + 1)
             .collect();
         let paged = store::Paged::from_overfetch(rows, page.first, total);
-        Ok(connection(paged, has_prev, |f| {
+        let mut out: ComplianceIssueConnection = connection(paged, has_prev, |f| {
             let (r, u, c, id) = f.sort_key();
             (format!("i:{r}:{u}:{c}:{id}"), ComplianceIssue::from(f))
         })
-        .into())
+        .into();
+        out.counts = counts;
+        Ok(out)
     }
 
     /// The changes made to one school's records, newest first; for callers who may read

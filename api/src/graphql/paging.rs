@@ -99,8 +99,10 @@ pub fn connection<R, N>(
 }
 
 /// Declares a Relay connection type and its edge type, both documented.
+/// Extra fields (`#[doc = "..."] name: Type`) start as `Default::default()`, for the
+/// resolver to fill.
 macro_rules! connection_type {
-    ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
+    ($conn:ident, $edge:ident, $node:ty, $what:literal $(, #[doc = $doc:literal] $extra:ident : $ety:ty)* $(,)?) => {
         #[doc = concat!("A page of ", $what, " (Relay cursor connection).")]
         #[derive(async_graphql::SimpleObject)]
         pub struct $conn {
@@ -110,6 +112,10 @@ macro_rules! connection_type {
             pub page_info: $crate::graphql::paging::PageInfo,
             /// Items in the whole list, over every page.
             pub total_count: u64,
+            $(
+                #[doc = $doc]
+                pub $extra: $ety,
+            )*
         }
 
         #[doc = concat!("One of ", $what, ", with its cursor.")]
@@ -131,6 +137,7 @@ macro_rules! connection_type {
                         .collect(),
                     page_info: b.page_info,
                     total_count: b.total_count,
+                    $($extra: Default::default(),)*
                 }
             }
         }

@@ -351,6 +351,16 @@ fn academic_year(v: i32, field: &str) -> ApiResult<i32> {
 
 fn validate(input: SubmitTermlyReportInput) -> ApiResult<reports::Submission> {
     let year = academic_year(input.academic_year, "input.academicYear")?;
+    // Name the year when the whole academic year is still to come, else the term.
+    let year_begun =
+        AcademicTerm::new(year, crate::domain::terms::Term::Autumn).starts_on() <= today();
+    validation::term_has_begun(AcademicTerm::new(year, input.term.into()), today()).map_err(
+        bad(if year_begun {
+            "input.term"
+        } else {
+            "input.academicYear"
+        }),
+    )?;
     let nor = count(input.number_on_roll, "input.numberOnRoll")?;
     let send = count(input.pupils_with_send, "input.pupilsWithSend")?;
     let k = count(input.sen_support, "input.senSupport")?;

@@ -314,8 +314,19 @@ connection_type!(
     QualificationDeadlineConnection,
     QualificationDeadlineEdge,
     QualificationDeadline,
-    "qualification deadlines"
+    "qualification deadlines",
+    #[doc = "How many appointments of the whole filtered list (not the page) stand at each status, every status listed (0 when none)."]
+    status_counts: Vec<StatusCount>,
 );
+
+/// How many appointments stand at one status.
+#[derive(async_graphql::SimpleObject, Clone)]
+pub struct StatusCount {
+    /// The status.
+    status: QualificationStatus,
+    /// How many.
+    count: u64,
+}
 
 /// The qualification duty of one appointment, as of a date (SPEC 4.4).
 #[Object]
@@ -612,6 +623,24 @@ impl SencosQuery {
             current_only: true,
         };
         let as_of = as_of.map_or_else(today, |d| d.0);
+        let status_counts = if ctx.look_ahead().field("statusCounts").exists() {
+            service::sencos::status_counts(
+                &rc.db,
+                &rc.principal,
+                rc.counters.as_ref(),
+                q.clone(),
+                as_of,
+            )
+            .await?
+            .into_iter()
+            .map(|(status, count)| StatusCount {
+                status: status.into(),
+                count,
+            })
+            .collect()
+        } else {
+            Vec::new()
+        };
         let paged = service::sencos::deadlines(
             &rc.db,
             &rc.principal,
@@ -623,14 +652,16 @@ impl SencosQuery {
         )
         .await?;
         let paged = (*paged).clone();
-        Ok(connection(paged, has_prev, |d| {
+        let mut out: QualificationDeadlineConnection = connection(paged, has_prev, |d| {
             let (date, urn, id) = d.sort_key();
             (
                 format!("d:{}:{urn}:{id}", date.format("%Y-%m-%d")),
                 QualificationDeadline(d),
             )
         })
-        .into())
+        .into();
+        out.status_counts = status_counts;
+        Ok(out)
     }
 }
 

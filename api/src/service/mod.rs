@@ -6,6 +6,7 @@
 //! these, so each gives the same answer. Nothing here knows GraphQL types.
 
 pub mod clusters;
+pub mod compliance;
 pub mod imports;
 pub mod reports;
 pub mod schools;

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+
+use crate::domain::qualification::QualificationStatus;
 use entity::{person, qualification, senco_appointment};
 
 use crate::auth::Principal;
@@ -141,6 +143,49 @@ pub async fn update_qualification(
     .await
 }
 
+/// The whole deadlines list `q` selects as of `as_of`, kept while no staff or reference
+/// data changes (the caller has checked the scope).
+async fn whole_list(
+    db: &Db,
+    p: &Principal,
+    seen: Option<&Counters>,
+    q: &DeadlineQuery,
+    as_of: NaiveDate,
+) -> ApiResult<Arc<Vec<Deadline>>> {
+    freshness::cached(
+        &db.conn,
+        &db.cache,
+        p,
+        seen,
+        Depends::Staff,
+        format!("deadlines|{q:?}|{as_of}"),
+        async |txn| deadlines::deadlines(txn, p, q, as_of).await,
+    )
+    .await
+}
+
+/// How many of the appointments `q` selects stand at each status on `as_of`, over the
+/// whole list (not a page), in the order of [`QualificationStatus::ALL`]; statuses with
+/// none are listed with 0.
+pub async fn status_counts(
+    db: &Db,
+    p: &Principal,
+    seen: Option<&Counters>,
+    q: DeadlineQuery,
+    as_of: NaiveDate,
+) -> ApiResult<Vec<(QualificationStatus, u64)>> {
+    scope::require_authenticated(p)?;
+    q.check_covered(p)?;
+    let all = whole_list(db, p, seen, &q, as_of).await?;
+    Ok(QualificationStatus::ALL
+        .iter()
+        .map(|s| {
+            let n = all.iter().filter(|d| d.outcome.status == *s).count() as u64;
+            (*s, n)
+        })
+        .collect())
+}
+
 /// One page of the deadlines view (SPEC 4.4 rule 7): the readable appointments `q`
 /// selects as of `as_of`, in the order of the rule, the `first` after the sort key `after`,
 /// with the total; kept while no staff or reference data changes. `seen` holds the counters
@@ -159,16 +204,7 @@ pub async fn deadlines(
     scope::require_authenticated(p)?;
     q.check_covered(p)?;
     if q.statuses.is_some() {
-        let all = freshness::cached(
-            &db.conn,
-            &db.cache,
-            p,
-            seen,
-            Depends::Staff,
-            format!("deadlines|{q:?}|{as_of}"),
-            async |txn| deadlines::deadlines(txn, p, &q, as_of).await,
-        )
-        .await?;
+        let all = whole_list(db, p, seen, &q, as_of).await?;
         let rows: Vec<Deadline> = all
             .iter()
             .filter(|d| after.is_none_or(|a| d.sort_key() > a))

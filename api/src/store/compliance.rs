@@ -73,12 +73,43 @@ async fn reported_for<C: ConnectionTrait>(
         .collect())
 }
 
-/// Facts for the school checks of every school `cond` selects, as of `as_of`.
+/// The schools the checks of SPEC 4.7 cover (and `termlySummary` expects a report from),
+/// apart from being open: the relevant schools the regulations bind, and any other school
+/// that has chosen to use the product (it has recorded a SENCO appointment or a termly
+/// report).
+pub fn bound_or_using() -> Condition {
+    let relevant = crate::domain::school::SchoolKind::ALL
+        .iter()
+        .filter(|k| k.is_relevant())
+        .map(|k| k.as_str());
+    let at_school = |table: &str, column: &str| {
+        Expr::cust(format!(
+            "EXISTS (SELECT 1 FROM {table} WHERE {table}.{column} = school.urn)"
+        ))
+    };
+    Condition::any()
+        .add(school::Column::Kind.is_in(relevant))
+        .add(at_school("senco_appointment", "school_urn"))
+        .add(at_school("termly_report", "school_urn"))
+}
+
+/// The schools the checks cover on `on`: [`bound_or_using`] and open that day.
+pub fn checked_on(on: NaiveDate) -> Condition {
+    Condition::all().add(bound_or_using()).add(
+        Condition::any()
+            .add(school::Column::ClosedOn.is_null())
+            .add(school::Column::ClosedOn.gte(on)),
+    )
+}
+
+/// Facts for the school checks of every school `cond` selects that the checks cover on
+/// `as_of` ([`checked_on`]).
 pub async fn school_facts<C: ConnectionTrait>(
     db: &C,
     cond: Condition,
     as_of: NaiveDate,
 ) -> ApiResult<Vec<SchoolFacts>> {
+    let cond = Condition::all().add(cond).add(checked_on(as_of));
     let select: SelectStatement = Query::select()
         .column(school::Column::Urn)
         .from(school::Entity)
@@ -137,7 +168,7 @@ pub async fn school_facts<C: ConnectionTrait>(
 }
 
 /// Every issue, school and cluster checks, for the schools `cond` selects as of `as_of`,
-/// sorted by [`FoundIssue::sort_key`] and narrowed to `severities` when given.
+/// sorted by [`FoundIssue::sort_key`] and narrowed to `severities` and `codes` when given.
 ///
 /// Cluster checks come from the clusters active on `as_of` with a member among those
 /// schools; a member-level issue is kept only when its school is among them, so an LA sees
@@ -150,6 +181,7 @@ pub async fn issues<C: ConnectionTrait>(
     as_of: NaiveDate,
     thresholds: &ClusterThresholds,
     severities: Option<&[Severity]>,
+    codes: Option<&[String]>,
 ) -> ApiResult<Vec<FoundIssue>> {
     let facts = school_facts(db, cond.clone(), as_of).await?;
     let in_scope: HashSet<i32> = facts.iter().map(|f| f.urn).collect();
@@ -176,6 +208,9 @@ pub async fn issues<C: ConnectionTrait>(
     );
     if let Some(sev) = severities {
         out.retain(|i| sev.contains(&i.issue.severity));
+    }
+    if let Some(codes) = codes {
+        out.retain(|i| codes.iter().any(|c| c == i.issue.code));
     }
     Ok(out)
 }

@@ -339,11 +339,13 @@ pub struct Summary {
 }
 
 /// The schools a summary of `term` covers: readable by the caller, matching the filter,
-/// open when the term began.
+/// covered by the compliance checks (`store::compliance::bound_or_using`) and open when the
+/// term began.
 fn summary_scope(p: &Principal, term: AcademicTerm, filter: &SchoolQuery) -> ApiResult<Condition> {
     Ok(Condition::all()
         .add(scope::readable_schools(p)?)
         .add(filter.condition())
+        .add(crate::store::compliance::bound_or_using())
         .add(
             Condition::any()
                 .add(school::Column::ClosedOn.is_null())
