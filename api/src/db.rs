@@ -114,6 +114,17 @@ impl Db {
         self.conn.get_database_backend()
     }
 
+    /// Begins a read snapshot: every statement in it sees the database as of one moment
+    /// (repeatable read on PostgreSQL; an SQLite read transaction is a snapshot already).
+    pub async fn begin_read(
+        conn: &DatabaseConnection,
+    ) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+        use sea_orm::TransactionTrait;
+        let isolation = (conn.get_database_backend() == DbBackend::Postgres)
+            .then_some(sea_orm::IsolationLevel::RepeatableRead);
+        conn.begin_with_config(isolation, None).await
+    }
+
     /// Waits for the right to write (SQLite) and returns the guard to hold while writing.
     pub async fn write_gate(&self) -> WriteGuard<'_> {
         match &self.write_gate {

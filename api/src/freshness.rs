@@ -28,10 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, IsolationLevel, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement};
 
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -209,9 +206,7 @@ pub async fn cached<T: Send + Sync + 'static>(
         return Ok(hit);
     }
     let _turn = cache.flights.flight(&key).lock_owned().await;
-    let isolation = (conn.get_database_backend() == DbBackend::Postgres)
-        .then_some(IsolationLevel::RepeatableRead);
-    let txn = conn.begin_with_config(isolation, None).await?;
+    let txn = crate::db::Db::begin_read(conn).await?;
     let stamp = Counters::read(&txn).await?.stamp(depends);
     if let Some(hit) = cache.get::<T>(&key, &stamp) {
         txn.commit().await?;

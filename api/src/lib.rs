@@ -118,7 +118,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/health", get(http::health))
         .route("/metrics", get(http::metrics))
-        .route("/", get(http::home));
+        .route("/", get(http::home))
+        .route("/export/{file}", get(http::export::export));
     if state.config.introspection {
         router = router.route("/schema.graphql", get(http::schema));
     }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use crate::AppState;
 use crate::auth::Principal;
 
+pub mod export;
 mod graphql;
 mod pages;
 

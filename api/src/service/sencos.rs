@@ -164,6 +164,19 @@ async fn whole_list(
     .await
 }
 
+/// The whole deadlines list `q` selects as of `as_of`, in the order of SPEC 4.4 rule 7, read
+/// in one snapshot (the `deadlines` export).
+pub async fn all_deadlines(
+    db: &Db,
+    p: &Principal,
+    q: DeadlineQuery,
+    as_of: NaiveDate,
+) -> ApiResult<Arc<Vec<Deadline>>> {
+    scope::require_authenticated(p)?;
+    q.check_covered(p)?;
+    whole_list(db, p, None, &q, as_of).await
+}
+
 /// How many of the appointments `q` selects stand at each status on `as_of`, over the
 /// whole list (not a page), in the order of [`QualificationStatus::ALL`]; statuses with
 /// none are listed with 0.

@@ -466,3 +466,46 @@ pub async fn summary<C: ConnectionTrait>(
         same_term_last_year: take(terms[2]),
     })
 }
+
+/// The latest version of each readable school's report for `term`, for the schools
+/// `filter` selects, by URN after `after`, at most `limit` (the `termly-reports` export).
+pub async fn latest_for_term<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    term: AcademicTerm,
+    filter: &SchoolQuery,
+    after: Option<i32>,
+    limit: u64,
+) -> ApiResult<Vec<(termly_report::Model, school::Model)>> {
+    filter.check_covered(p)?;
+    let schools = Query::select()
+        .column(school::Column::Urn)
+        .from(school::Entity)
+        .cond_where(
+            Condition::all()
+                .add(scope::readable_schools(p)?)
+                .add(filter.condition()),
+        )
+        .to_owned();
+    let mut q = termly_report::Entity::find()
+        .filter(termly_report::Column::AcademicYear.eq(term.academic_year))
+        .filter(termly_report::Column::Term.eq(term.term.as_str()))
+        .filter(termly_report::Column::IsLatest.eq(true))
+        .filter(termly_report::Column::SchoolUrn.in_subquery(schools))
+        .order_by_asc(termly_report::Column::SchoolUrn);
+    if let Some(after) = after {
+        q = q.filter(termly_report::Column::SchoolUrn.gt(after));
+    }
+    let rows = sea_orm::QuerySelect::limit(q, limit).all(db).await?;
+    let by_urn: HashMap<i32, school::Model> = school::Entity::find()
+        .filter(school::Column::Urn.is_in(rows.iter().map(|r| r.school_urn)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.urn, s))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| by_urn.get(&r.school_urn).cloned().map(|s| (r, s)))
+        .collect())
+}
