@@ -346,10 +346,7 @@ async fn issues_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<B
             f.issue.message.clone(),
         ]
     }));
-    Ok(rows
-        .chunks(CHUNK as usize)
-        .map(encode)
-        .collect::<Result<_, _>>()?)
+    rows.chunks(CHUNK as usize).map(encode).collect()
 }
 
 async fn reports_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<Bytes>, ApiError> {
