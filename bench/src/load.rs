@@ -30,9 +30,11 @@ pub enum Change {
         /// Term of the report (`AUTUMN`, ...).
         term: &'static str,
     },
-    /// An LA's record rewritten with its existing name (`upsertLocalAuthority`, admin): a
-    /// change to reference data, which moves the change counters, after which the server
-    /// computes every cached result afresh.
+    /// An LA renamed (`upsertLocalAuthority`, admin), to its name with [`RENAMED`] after it,
+    /// then back, and so on: a change to reference data that no answer read shows (none
+    /// names the LA), which moves the change counters, after which the server computes every
+    /// cached result afresh. (A rewrite with the name unchanged changes no row, and the server
+    /// rightly keeps its cached answers for it.)
     ReferenceData {
         /// The LA's code.
         la_code: i32,
@@ -40,6 +42,9 @@ pub enum Change {
         name: String,
     },
 }
+
+/// What a [`Change::ReferenceData`] writer adds to the LA's name every other time.
+pub const RENAMED: &str = " (renamed by senco-bench)";
 
 /// What a writer looked up before its first change.
 #[derive(Debug, Clone)]
@@ -454,15 +459,23 @@ pub async fn write_once(http: &reqwest::Client, url: &str, w: &Writer) -> Result
                     .ok_or_else(|| format!("no version came back: {d}"))
             })
         }
-        (Change::ReferenceData { la_code, name }, _) => post(
-            http,
-            url,
-            &w.token,
-            &json!({ "query": LA_CHANGE,
-                     "variables": { "input": { "code": la_code, "name": name } } }),
-        )
-        .await
-        .map(drop),
+        (Change::ReferenceData { la_code, name }, _) => {
+            // The first change (and every other) renames the LA; the next puts the name back.
+            let name = if odd {
+                name.clone()
+            } else {
+                format!("{name}{RENAMED}")
+            };
+            post(
+                http,
+                url,
+                &w.token,
+                &json!({ "query": LA_CHANGE,
+                         "variables": { "input": { "code": la_code, "name": name } } }),
+            )
+            .await
+            .map(drop)
+        }
         _ => Err("the writer's look-up does not match its change".to_string()),
     };
     match &result {

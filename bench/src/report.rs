@@ -680,9 +680,9 @@ pub fn render(ctx: &Context, dbs: &[DbReport], notes: Option<&str>) -> String {
          the list, moves a day earlier or back ten times a second; each summary with one \
          client and, before every read, an amendment of one school's report for the term, \
          its number on roll one more or back); and, for information, after a reference-data \
-         change before every read (one client, the LA's record rewritten unchanged with \
-         `upsertLocalAuthority`). Before each scenario making changes to the data read, one \
-         change is checked to change the answer. A latency target counts as met only if it \
+         change before every read (one client, the LA renamed with `upsertLocalAuthority`, \
+         then back). Before each scenario making changes to the data read, one change is \
+         checked to change the answer. A latency target counts as met only if it \
          is met for repeated requests, with no whole response reused, and after a change",
         ctx.connections, ctx.connections, ctx.connections, ctx.connections
     );

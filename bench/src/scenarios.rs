@@ -177,8 +177,8 @@ fn school_writer(secret: &str, urn: i32, change: load::Change) -> anyhow::Result
     ))
 }
 
-/// A writer rewriting the largest LA's record with its name unchanged (admin): a change to
-/// reference data, after which the server computes every cached result afresh.
+/// A writer renaming the largest LA and back (admin): a change to reference data that no
+/// answer read shows, after which the server computes every cached result afresh.
 pub fn reference_writer(data: &DataSet, secret: &str) -> anyhow::Result<load::Writer> {
     let (la_code, name, _) = &data.largest_la;
     Ok(load::Writer::new(
@@ -331,8 +331,8 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
          deadline,"
     );
     let reference_change = format!(
-        "{la_label}'s record rewritten unchanged with `upsertLocalAuthority` (a reference-data \
-         change) before every read: computed afresh from the stored facts each time"
+        "{la_label} renamed with `upsertLocalAuthority`, or back (a reference-data change no \
+         answer shows), before every read: computed afresh from the stored facts each time"
     );
     let report_change = |urn: i32| {
         format!(
@@ -803,8 +803,8 @@ async fn ask(
 
 /// Runs the dashboard and nested queries once each at a small and a large page size, one at
 /// a time, and counts the statements of each. Each is first asked once uncounted at every
-/// size; then, before each counted request (untimed, uncounted), the largest LA's record is
-/// rewritten unchanged, a change that moves the counters, so that the server computes the
+/// size; then, before each counted request (untimed, uncounted), the largest LA is renamed
+/// or named back, a change that moves the counters, so that the server computes the
 /// answer afresh from the stored facts rather than reading a cached one.
 pub async fn shape_checks(
     server: &Server,
