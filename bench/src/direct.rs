@@ -4,9 +4,10 @@
 //! sending its next page's statements when the last page's are answered (a closed loop, as
 //! the HTTP clients are). The server's time for the page over this is the ratio SPEC 7 bounds.
 //!
-//! The statements are those of `deadlines_within` (the deadlines) and `reports::summary`
-//! in `api::store`, written out by hand and run one after another on one connection at a
-//! time, as the server runs them, every row fetched. Values are spliced in as literals (LA
+//! The statements are those of `deadlines_within` (the deadlines), `reports::summary` and,
+//! for the peer comparison of issue 21, `schools::schools` with the appointment and people
+//! loaders the nested selection primes, in `api::store`, written out by hand and run one
+//! after another on one connection at a time, as the server runs them, every row fetched. Values are spliced in as literals (LA
 //! codes, dates and terms from the data set, ids read back from the database, never input),
 //! so that one text runs on SQLite and on PostgreSQL alike. (The server binds them as
 //! parameters; on PostgreSQL literals always get a plan made for their values.)
@@ -45,6 +46,18 @@ pub enum Page {
         /// The term.
         term: AcademicTerm,
     },
+    /// The LA's schools by URN, a page of `first` (the peer comparison of issue 21): the
+    /// count and the `first + 1` schools (as the server reads a page, to know whether another
+    /// follows); when `nested`, also the page's SENCO appointments (oldest first) and their
+    /// people. These are the statements our server runs for `schools` with that selection.
+    Schools {
+        /// The LA.
+        la: i32,
+        /// Page size.
+        first: u32,
+        /// Whether the appointments and people are read too.
+        nested: bool,
+    },
 }
 
 /// `a, b, c` of `items`, for an `IN` list.
@@ -76,6 +89,14 @@ impl Page {
             Page::Dashboard { .. } => 6,
             // One aggregate per term (three), the missing schools.
             Page::Summary { .. } => 4,
+            // Count, page; then the appointments and the people.
+            Page::Schools { nested, .. } => {
+                if *nested {
+                    4
+                } else {
+                    2
+                }
+            }
         }
     }
 
@@ -95,6 +116,16 @@ impl Page {
                 term.starts_on(),
                 term.previous(),
                 term.same_term_last_year()
+            ),
+            Page::Schools { la, first, nested } => format!(
+                "the count of LA {la}'s schools and the first {} by URN{}",
+                first + 1,
+                if *nested {
+                    ", then the appointments at the first {first} (`IN` list of their URNs, \
+                     oldest first) and those appointments' people (`IN` list of their ids)"
+                } else {
+                    ""
+                }
             ),
         }
     }
@@ -231,6 +262,60 @@ impl Page {
                 counts.push(missing.len() as i64);
                 Ok(counts)
             }
+            Page::Schools { la, first, nested } => {
+                let total = all(
+                    conn,
+                    format!(
+                        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM school WHERE la_code = {la}"
+                    ),
+                )
+                .await?
+                .first()
+                .map(|r| r.try_get::<i64>("", "n"))
+                .transpose()?
+                .unwrap_or(0);
+                let urns = all(
+                    conn,
+                    format!(
+                        "SELECT * FROM school WHERE la_code = {la} ORDER BY urn LIMIT {}",
+                        first + 1
+                    ),
+                )
+                .await?
+                .iter()
+                .take(*first as usize)
+                .map(|r| r.try_get::<i32>("", "urn"))
+                .collect::<Result<Vec<_>, _>>()?;
+                let urn_sum = urns.iter().map(|u| i64::from(*u)).sum::<i64>();
+                let rows = urns.len() as i64;
+                if !*nested {
+                    return Ok(vec![total, rows, urn_sum]);
+                }
+                if urns.is_empty() {
+                    return Ok(vec![total, 0, 0, 0]);
+                }
+                let appointments = all(
+                    conn,
+                    format!(
+                        "SELECT * FROM senco_appointment WHERE school_urn IN ({}) \
+                         ORDER BY started_on, id",
+                        list(&urns)
+                    ),
+                )
+                .await?;
+                let people = appointments
+                    .iter()
+                    .map(|r| r.try_get::<i64>("", "person_id"))
+                    .collect::<Result<BTreeSet<_>, _>>()?;
+                if !people.is_empty() {
+                    all(
+                        conn,
+                        format!("SELECT * FROM person WHERE id IN ({})", list(people)),
+                    )
+                    .await?;
+                }
+                Ok(vec![total, rows, appointments.len() as i64, urn_sum])
+            }
         }
     }
 
@@ -262,6 +347,31 @@ impl Page {
                             format!("the server's answer has no missingReports: {answer}")
                         })?,
                 ]
+            }
+            Page::Schools { nested, .. } => {
+                let list = &data["schools"];
+                let edges = list["edges"].as_array().with_context(|| {
+                    format!("the server's answer has no schools.edges: {answer}")
+                })?;
+                let mut urn_sum = 0;
+                let mut appointments = 0;
+                for e in edges {
+                    urn_sum += number(&e["node"]["urn"], "urn")?;
+                    if *nested {
+                        appointments += e["node"]["sencoAppointments"]
+                            .as_array()
+                            .map_or(0, |a| a.len() as i64);
+                    }
+                }
+                let mut counts = vec![
+                    number(&list["totalCount"], "totalCount")?,
+                    edges.len() as i64,
+                ];
+                if *nested {
+                    counts.push(appointments);
+                }
+                counts.push(urn_sum);
+                counts
             }
         })
     }

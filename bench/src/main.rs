@@ -7,17 +7,22 @@
 //! after changes), runs the SQL two pages need straight against the same database for the
 //! database's own time, restarts the server to time its first answers, and writes a
 //! markdown report of throughput, latency percentiles, server memory and SQL statements per
-//! request, with a verdict per target.
+//! request, with a verdict per target. On PostgreSQL it also compares the server with a peer,
+//! PostGraphile 4.14 over the same database, on two reads both can serve (issue 21;
+//! `--no-peer` skips it).
 //!
 //! ```sh
 //! cargo build --release -p senco-oversight -p senco-bench
 //! target/release/senco-bench --db both --scale full          # writes bench/REPORT.md
-//! target/release/senco-bench --db both --scale tiny          # seconds; what CI runs
+//! target/release/senco-bench --db both --scale tiny          # about a minute
+//! target/release/senco-bench --db postgres --scale full --only cmp   # the peer comparison
 //! ```
 
+mod compare;
 mod dataset;
 mod direct;
 mod load;
+mod peer;
 mod report;
 mod restart;
 mod scenarios;
@@ -88,6 +93,27 @@ struct Args {
     /// Keep the databases (and the server logs) instead of removing them, for a closer look.
     #[arg(long)]
     keep_db: bool,
+    /// Skip the peer comparison with PostGraphile 4.14 (issue 21). It runs on PostgreSQL
+    /// only, so runs on SQLite alone skip it anyway.
+    #[arg(long)]
+    no_peer: bool,
+    /// Cluster workers for the peer (PostGraphile's experimental `--cluster-workers`); 1 runs
+    /// it as one Node.js process.
+    #[arg(long, default_value_t = 1)]
+    peer_workers: u32,
+    /// Run only the scenarios whose keys start with one of these prefixes (comma-separated):
+    /// for example `cmp` for the peer comparison alone, `dashboard,sql-dashboard`, or
+    /// `restart` for the restarts. The data set is built and the statement-count checks run
+    /// whatever is chosen. Every scenario when not given.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+impl Args {
+    /// Whether `--only` keeps the scenario `key`.
+    fn selected(&self, key: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| key.starts_with(p.as_str()))
+    }
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -107,6 +133,30 @@ fn log(msg: impl AsRef<str>) {
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Logs one scenario's figures.
+fn log_result(r: &scenarios::ScenarioResult) {
+    let statements = if r.peer {
+        "-".to_string()
+    } else {
+        format!("{:.1}", r.statements_per_request)
+    };
+    log(format!(
+        "    {:.0} req/s, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, {} errors, {statements} SQL/req, \
+         peak RSS {:.1} MB, CPU % {} {:.0} client {:.0} database {:.0} other {:.0}",
+        r.stats.throughput,
+        r.stats.p50_ms,
+        r.stats.p90_ms,
+        r.stats.p99_ms,
+        r.stats.errors,
+        r.peak_rss_kib as f64 / 1024.0,
+        if r.peer { "peer" } else { "server" },
+        r.cpu.server,
+        r.cpu.client,
+        r.cpu.database,
+        r.cpu.other
+    ));
 }
 
 #[tokio::main]
@@ -168,8 +218,14 @@ async fn main() -> anyhow::Result<()> {
         Which::Postgres => &[DbBackend::Postgres],
         Which::Both => &[DbBackend::Sqlite, DbBackend::Postgres],
     };
+    let peer = peer_setup(&args, kinds).await?;
     for kind in kinds {
         let fresh = FreshDb::create(*kind, &args.postgres_url).await?;
+        let peer = match (kind, &peer) {
+            (DbBackend::Postgres, Ok(setup)) => Ok(setup),
+            (DbBackend::Postgres, Err(why)) => Err(why.clone()),
+            _ => Err("not run: the peer comparison runs on PostgreSQL only".to_string()),
+        };
         let result = bench_one(
             &fresh,
             &args,
@@ -179,6 +235,7 @@ async fn main() -> anyhow::Result<()> {
             today,
             Duration::from_secs(warmup),
             Duration::from_secs(duration),
+            peer,
         )
         .await;
         if args.keep_db {
@@ -228,6 +285,55 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("the benchmark saw failures: {}", broken.join("; "));
     }
     Ok(())
+}
+
+/// How the peer comparison will run, or why it will not (a sentence starting "not run"):
+/// installs the peer when the run measures PostgreSQL and the comparison is neither turned
+/// off nor left out by `--only`.
+async fn peer_setup(
+    args: &Args,
+    kinds: &[DbBackend],
+) -> anyhow::Result<Result<compare::Setup, String>> {
+    let why = if args.no_peer {
+        "not run: --no-peer"
+    } else if !kinds.contains(&DbBackend::Postgres) {
+        "not run: the peer comparison runs on PostgreSQL only, and this run measures SQLite alone"
+    } else if !compare::keys().any(|k| args.selected(k)) {
+        "not run: left out by --only"
+    } else {
+        // Our server's pool: `--server-env`, else what it inherits, else its default.
+        let pool = args
+            .server_env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "SENCO_DB_MAX_CONNECTIONS")
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var("SENCO_DB_MAX_CONNECTIONS").ok())
+            .map_or(Ok(8), |v| v.parse::<u32>())
+            .context("SENCO_DB_MAX_CONNECTIONS is not a number")?;
+        if args.peer_workers == 0 {
+            anyhow::bail!("--peer-workers must be at least 1");
+        }
+        let installed = peer::install().await?;
+        log(format!(
+            "peer: PostGraphile {} on Node.js {}, pool {pool}, {} worker{}",
+            installed.version,
+            installed.node,
+            args.peer_workers,
+            if args.peer_workers == 1 { "" } else { "s" }
+        ));
+        return Ok(Ok(compare::Setup {
+            installed,
+            pool,
+            workers: args.peer_workers,
+            keep_log: args.keep_db,
+        }));
+    };
+    log(format!(
+        "peer comparison (PostGraphile, issue 21) skipped: {}",
+        why.trim_start_matches("not run: ")
+    ));
+    Ok(Err(why.to_string()))
 }
 
 /// A database made for one run, removed afterwards.
@@ -321,8 +427,14 @@ async fn bench_one(
     today: chrono::NaiveDate,
     warmup: Duration,
     duration: Duration,
+    peer: Result<&compare::Setup, String>,
 ) -> anyhow::Result<DbReport> {
     let name = fresh.name();
+    if fresh.kind == DbBackend::Sqlite && args.db == Which::Both && !args.no_peer {
+        log(format!(
+            "{name}: no peer comparison on SQLite (PostGraphile needs PostgreSQL)"
+        ));
+    }
     log(format!("{name}: building the data set ({:?})", args.scale));
     let db = Db::connect(&fresh.url, 4)
         .await
@@ -364,15 +476,16 @@ async fn bench_one(
         &fresh.url,
         &data,
         secret,
-        args.connections,
+        args,
         warmup,
         duration,
+        peer.as_ref().ok().copied(),
     )
     .await;
     let end_memory = srv.memory();
     let status = srv.stop().await?;
     log(format!("{name}: server stopped ({status})"));
-    let (scenarios, shapes) = outcome?;
+    let (scenarios, shapes, peer_run) = outcome?;
     let mut server_log: Vec<String> = std::fs::read_to_string(&log_path)
         .map(|t| {
             t.lines()
@@ -381,21 +494,27 @@ async fn bench_one(
                 .collect()
         })
         .unwrap_or_default();
-    log(format!(
-        "{name}: restarting the server {} times for each first read",
-        restart::TIMES
-    ));
     let restart_log = log_path.with_extension("restart.log");
-    let (restarts, restart_lines) = restart::measure(
-        bin,
-        &fresh.url,
-        secret,
-        &args.server_env,
-        &restart_log,
-        &data,
-    )
-    .await?;
-    server_log.extend(restart_lines);
+    let restarts = if args.selected("restart") {
+        log(format!(
+            "{name}: restarting the server {} times for each first read",
+            restart::TIMES
+        ));
+        let (restarts, restart_lines) = restart::measure(
+            bin,
+            &fresh.url,
+            secret,
+            &args.server_env,
+            &restart_log,
+            &data,
+        )
+        .await?;
+        server_log.extend(restart_lines);
+        restarts
+    } else {
+        log(format!("{name}: restarts left out by --only"));
+        Vec::new()
+    };
     if args.keep_db {
         log(format!(
             "kept the server logs: {} and {}",
@@ -423,6 +542,12 @@ async fn bench_one(
         shapes,
         submit,
         restarts,
+        peer_skipped: match (&peer_run, peer) {
+            (Some(_), _) => None,
+            (None, Err(why)) => Some(why),
+            (None, Ok(_)) => Some("not run".to_string()),
+        },
+        peer: peer_run,
         server_log_lines: server_log.len(),
         server_log_sample: server_log
             .iter()
@@ -432,17 +557,28 @@ async fn bench_one(
     })
 }
 
-/// Runs the shape checks and every scenario against `srv`; the scenarios that run SQL
-/// directly use a pool of their own on `database_url`, of `connections` connections.
+/// What [`drive`] measured: the scenarios, the statement counts, and how the peer ran.
+type Driven = (
+    Vec<scenarios::ScenarioResult>,
+    Vec<scenarios::ShapeCheck>,
+    Option<compare::PeerRun>,
+);
+
+/// Runs the shape checks and every scenario `--only` keeps against `srv`, then, with `peer`,
+/// the peer comparison; the scenarios that run SQL directly use a pool of their own on
+/// `database_url`, of `--connections` connections.
+#[allow(clippy::too_many_arguments)]
 async fn drive(
     srv: &Server,
     database_url: &str,
     data: &dataset::DataSet,
     secret: &str,
-    connections: usize,
+    args: &Args,
     warmup: Duration,
     duration: Duration,
-) -> anyhow::Result<(Vec<scenarios::ScenarioResult>, Vec<scenarios::ShapeCheck>)> {
+    peer: Option<&compare::Setup>,
+) -> anyhow::Result<Driven> {
+    let connections = args.connections;
     let shapes = scenarios::shape_checks(srv, data, secret).await?;
     let pool_size = u32::try_from(connections).unwrap_or(u32::MAX);
     let direct = Db::connect(database_url, pool_size)
@@ -451,6 +587,9 @@ async fn drive(
     let mut results = Vec::new();
     let mut outcome = Ok(());
     for s in scenarios::plan(data, secret, connections)? {
+        if !args.selected(s.key) {
+            continue;
+        }
         log(format!("  {} ({} clients)", s.key, s.connections));
         // Whether every read follows a change to reference data, and so can never be
         // answered from a cache. (Scenarios whose changes are to the data read are checked
@@ -488,26 +627,38 @@ async fn drive(
                 r.response_hits
             ));
         }
-        log(format!(
-            "    {:.0} req/s, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, {} errors, {:.1} SQL/req, \
-             peak RSS {:.1} MB, CPU % server {:.0} client {:.0} database {:.0} other {:.0}",
-            r.stats.throughput,
-            r.stats.p50_ms,
-            r.stats.p90_ms,
-            r.stats.p99_ms,
-            r.stats.errors,
-            r.statements_per_request,
-            r.peak_rss_kib as f64 / 1024.0,
-            r.cpu.server,
-            r.cpu.client,
-            r.cpu.database,
-            r.cpu.other
-        ));
+        log_result(&r);
         results.push(r);
+    }
+    let mut peer_run = None;
+    if outcome.is_ok()
+        && let Some(setup) = peer
+    {
+        log("PostgreSQL: the peer comparison (issue 21)");
+        match compare::run(
+            setup,
+            srv,
+            &direct.conn,
+            database_url,
+            data,
+            secret,
+            connections,
+            warmup,
+            duration,
+            &|k| args.selected(k),
+        )
+        .await
+        {
+            Ok((r, run)) => {
+                results.extend(r);
+                peer_run = Some(run);
+            }
+            Err(e) => outcome = Err(e.context("the peer comparison")),
+        }
     }
     direct.conn.close().await.ok();
     outcome?;
-    Ok((results, shapes))
+    Ok((results, shapes, peer_run))
 }
 
 async fn db_version(db: &Db) -> anyhow::Result<String> {

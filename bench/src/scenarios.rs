@@ -72,7 +72,12 @@ pub const CHURN_PER_SECOND: f64 = 10.0;
 pub const FRESH_TOKENS: usize = 5_000;
 
 /// `n` tokens of `scope`, each with its own `sub`.
-fn token_pool(secret: &str, sub: &str, scope: &str, n: usize) -> anyhow::Result<Arc<TokenPool>> {
+pub fn token_pool(
+    secret: &str,
+    sub: &str,
+    scope: &str,
+    n: usize,
+) -> anyhow::Result<Arc<TokenPool>> {
     let tokens = (0..n)
         .map(|i| token(secret, &format!("{sub}-{i}"), scope))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -159,6 +164,9 @@ pub struct ScenarioResult {
     pub target: Option<(&'static str, Target)>,
     /// Whether it ran SQL directly against the database rather than requests to the server.
     pub direct: bool,
+    /// Whether its requests went to the peer (PostGraphile) rather than to our server: its
+    /// CPU and memory are the peer's, and its statements are not counted.
+    pub peer: bool,
     /// When every request carried a token of its own: the pool's size.
     pub fresh_tokens: Option<usize>,
     /// Requests the server answered from its whole-response cache (warm-up included).
@@ -719,6 +727,7 @@ pub async fn run(
                 cpu,
                 target: s.target,
                 direct: true,
+                peer: false,
                 fresh_tokens: None,
                 response_hits: 0,
             });
@@ -761,6 +770,7 @@ pub async fn run(
         cpu,
         target: s.target,
         direct: false,
+        peer: false,
         fresh_tokens,
         response_hits,
     })

@@ -84,6 +84,47 @@ pub fn cpu_ticks(pid: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// `root` and every process descended from it (for a server that forks workers), from the
+/// parent ids in `/proc/<pid>/stat`.
+pub fn process_tree(root: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // The parent id is the second field after the parenthesised command name.
+            let ppid = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(ppid) = ppid {
+                parents.push((pid, ppid));
+            }
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(pid, _)| *pid),
+        );
+        i += 1;
+    }
+    tree
+}
+
 /// Busy CPU time of the whole machine, in clock ticks, from `/proc/stat`.
 pub fn machine_busy_ticks() -> Option<u64> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
@@ -145,9 +186,18 @@ pub struct CpuMark {
 impl CpuMark {
     /// Reads the counters now.
     pub fn now(server_pid: u32) -> Self {
+        Self::of(&[server_pid])
+    }
+
+    /// Reads the counters now, the server's being the sum over `server_pids` (a process
+    /// and its workers).
+    pub fn of(server_pids: &[u32]) -> Self {
         Self {
             at: std::time::Instant::now(),
-            server: cpu_ticks(&server_pid.to_string()).unwrap_or(0),
+            server: server_pids
+                .iter()
+                .filter_map(|p| cpu_ticks(&p.to_string()))
+                .sum(),
             client: cpu_ticks("self").unwrap_or(0),
             postgres: postgres_ticks(),
             machine: machine_busy_ticks().unwrap_or(0),
@@ -184,12 +234,22 @@ pub struct RssSampler {
 impl RssSampler {
     /// Starts sampling `pid` every 50 ms.
     pub fn start(pid: u32) -> Self {
+        Self::start_sum(vec![pid])
+    }
+
+    /// Starts sampling the sum of the RSS of `pids` (a process and its workers) every 50 ms.
+    pub fn start_sum(pids: Vec<u32>) -> Self {
         let peak = Arc::new(AtomicU64::new(0));
         let p = peak.clone();
         let task = tokio::spawn(async move {
             loop {
-                if let Some(m) = memory_of(pid) {
-                    p.fetch_max(m.rss_kib, Ordering::Relaxed);
+                let rss: u64 = pids
+                    .iter()
+                    .filter_map(|pid| memory_of(*pid))
+                    .map(|m| m.rss_kib)
+                    .sum();
+                if rss > 0 {
+                    p.fetch_max(rss, Ordering::Relaxed);
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
