@@ -134,3 +134,51 @@ async fn a_negative_amount_is_told_it_must_be_0_or_more() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_malformed_date_names_the_input_field_it_was_sent_in() {
+    let s = TestServer::start().await;
+    small_world(&s).await;
+    let a = admin();
+    let appoint = "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id } }";
+    let person = json!({ "fullName": "A", "hasQts": true, "inductionStatus": "COMPLETED" });
+    // In variables and inline, at the top of the input and inside a list of inputs.
+    let (code, body) = s
+        .err(
+            Some(&a),
+            appoint,
+            json!({ "i": { "schoolUrn": 100001, "person": person, "startedOn": "2024-13-01" } }),
+        )
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "input.startedOn",
+        "{body}"
+    );
+    let inline = "mutation { appointSenco(input: { schoolUrn: 100001, startedOn: \"31/12/2024\",
+        person: { fullName: \"A\", hasQts: true, inductionStatus: COMPLETED } }) { id } }";
+    let (_, body) = s.err(Some(&a), inline, json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "input.startedOn",
+        "{body}"
+    );
+    // An argument of its own.
+    let (_, body) = s
+        .err(
+            Some(&a),
+            "{ qualificationDeadlines(asOf: \"soon\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "asOf", "{body}");
+    // Under an alias.
+    let (_, body) = s
+        .err(
+            Some(&a),
+            "{ d: qualificationDeadlines(asOf: \"2024-02-30\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "asOf", "{body}");
+    s.stop().await;
+}

@@ -37,52 +37,72 @@ struct FieldType {
     list: bool,
 }
 
-/// The object types of the schema and their fields.
+/// The object types of the schema and their fields, and the input types and arguments
+/// (for naming the input field a malformed value was sent in).
 #[derive(Debug, Default)]
 pub struct TypeIndex {
     objects: HashMap<String, HashMap<String, FieldType>>,
+    inputs: HashMap<String, HashMap<String, FieldType>>,
+    args: HashMap<(String, String), HashMap<String, FieldType>>,
+}
+
+fn field_type(ty: &async_graphql::parser::types::Type) -> FieldType {
+    let mut ty = ty;
+    let mut list = false;
+    while let BaseType::List(inner) = &ty.base {
+        list = true;
+        ty = inner;
+    }
+    let BaseType::Named(name) = &ty.base else {
+        unreachable!("the loop above strips every list")
+    };
+    FieldType {
+        name: name.to_string(),
+        list,
+    }
 }
 
 impl TypeIndex {
     /// Reads the object types of an SDL document.
     pub fn from_sdl(sdl: &str) -> Self {
-        let mut objects = HashMap::new();
+        let mut index = Self::default();
         let Ok(doc) = async_graphql::parser::parse_schema(sdl) else {
-            return Self::default();
+            return index;
         };
         for def in doc.definitions {
             let TypeSystemDefinition::Type(t) = def else {
                 continue;
             };
+            let type_name = t.node.name.node.to_string();
             let fields = match t.node.kind {
                 async_graphql::parser::types::TypeKind::Object(o) => o.fields,
                 async_graphql::parser::types::TypeKind::Interface(i) => i.fields,
+                async_graphql::parser::types::TypeKind::InputObject(i) => {
+                    let map = i
+                        .fields
+                        .into_iter()
+                        .map(|f| (f.node.name.node.to_string(), field_type(&f.node.ty.node)))
+                        .collect();
+                    index.inputs.insert(type_name, map);
+                    continue;
+                }
                 _ => continue,
             };
-            let map = fields
-                .into_iter()
-                .map(|f| {
-                    let mut ty = &f.node.ty.node;
-                    let mut list = false;
-                    while let BaseType::List(inner) = &ty.base {
-                        list = true;
-                        ty = inner;
-                    }
-                    let BaseType::Named(name) = &ty.base else {
-                        unreachable!("the loop above strips every list")
-                    };
-                    (
-                        f.node.name.node.to_string(),
-                        FieldType {
-                            name: name.to_string(),
-                            list,
-                        },
-                    )
-                })
-                .collect();
-            objects.insert(t.node.name.node.to_string(), map);
+            let mut map = HashMap::new();
+            for f in fields {
+                let name = f.node.name.node.to_string();
+                let args = f
+                    .node
+                    .arguments
+                    .iter()
+                    .map(|a| (a.node.name.node.to_string(), field_type(&a.node.ty.node)))
+                    .collect();
+                index.args.insert((type_name.clone(), name.clone()), args);
+                map.insert(name, field_type(&f.node.ty.node));
+            }
+            index.objects.insert(type_name, map);
         }
-        Self { objects }
+        index
     }
 
     fn field(&self, parent: &str, field: &str) -> Option<&FieldType> {
@@ -234,6 +254,84 @@ impl Walk<'_> {
             _ => None,
         };
         n.map_or(DEFAULT_FIRST, |n| n.clamp(0, MAX_FIRST as i64) as u64)
+    }
+}
+
+/// The path of the first value in the arguments of the top-level field answering as
+/// `response_key` whose input type is the scalar `scalar` and that `invalid` refuses, as
+/// the client spelled it (`input.startedOn`, `asOf`): async-graphql's own coercion error
+/// names only the type.
+pub fn locate_invalid(
+    types: &TypeIndex,
+    op: &OperationDefinition,
+    variables: &Variables,
+    response_key: &str,
+    scalar: &str,
+    invalid: &dyn Fn(&Value) -> bool,
+) -> Option<String> {
+    use async_graphql::parser::types::OperationType;
+    let root = match op.ty {
+        OperationType::Query => "Query",
+        OperationType::Mutation => "Mutation",
+        OperationType::Subscription => "Subscription",
+    };
+    let field = op
+        .selection_set
+        .node
+        .items
+        .iter()
+        .find_map(|s| match &s.node {
+            Selection::Field(f) => {
+                let key = f.node.alias.as_ref().unwrap_or(&f.node.name).node.as_str();
+                (key == response_key).then_some(&f.node)
+            }
+            _ => None,
+        })?;
+    let args = types
+        .args
+        .get(&(root.to_string(), field.name.node.to_string()))?;
+    for (name, value) in &field.arguments {
+        let Some(ty) = args.get(name.node.as_str()) else {
+            continue;
+        };
+        let value = value
+            .node
+            .clone()
+            .into_const_with(|n| Ok::<_, ()>(variables.get(&n).cloned().unwrap_or(Value::Null)));
+        let Ok(value) = value else { continue };
+        if let Some(path) = find(types, &value, ty, scalar, invalid, name.node.to_string()) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+fn find(
+    types: &TypeIndex,
+    value: &Value,
+    ty: &FieldType,
+    scalar: &str,
+    invalid: &dyn Fn(&Value) -> bool,
+    path: String,
+) -> Option<String> {
+    match value {
+        Value::List(items) if ty.list => items.iter().find_map(|v| {
+            let one = FieldType {
+                name: ty.name.clone(),
+                list: false,
+            };
+            find(types, v, &one, scalar, invalid, path.clone())
+        }),
+        Value::Object(fields) => {
+            let input = types.inputs.get(&ty.name)?;
+            fields.iter().find_map(|(k, v)| {
+                let fty = input.get(k.as_str())?;
+                find(types, v, fty, scalar, invalid, format!("{path}.{k}"))
+            })
+        }
+        Value::Null => None,
+        v if ty.name == scalar && invalid(v) => Some(path),
+        _ => None,
     }
 }
 

@@ -377,8 +377,14 @@ async fn execute(
         return (StatusCode::OK, [(header::CONTENT_TYPE, ct)], body).into_response();
     }
     let counters = kept.as_ref().map(|k| k.counters.clone());
+    let sent = (
+        request.query.clone(),
+        request.operation_name.clone(),
+        request.variables.clone(),
+    );
     let response = match run(&state, &headers, principal, request, writes, counters).await {
         Ok(mut r) => {
+            name_coercion_fields(&mut r, &sent.0, sent.1.as_deref(), &sent.2);
             if let Some(cost) = cost {
                 r.extensions
                     .insert("cost".into(), cost_value(cost, &state.config));
@@ -629,6 +635,60 @@ fn response_key(headers: &HeaderMap, request: &async_graphql::Request) -> String
         variables,
         request.query
     )
+}
+
+/// Names the input field of each value async-graphql could not coerce to a custom scalar
+/// (its message names only the type, as in `Failed to parse "Date"`): the path of the
+/// offending value inside the field's arguments, as the client spelled it.
+fn name_coercion_fields(
+    response: &mut async_graphql::Response,
+    query: &str,
+    operation_name: Option<&str>,
+    variables: &async_graphql::Variables,
+) {
+    use async_graphql::parser::types::DocumentOperations;
+    use async_graphql::{PathSegment, ScalarType};
+    let wanted = |e: &ServerError| {
+        e.message.starts_with("Failed to parse \"")
+            && e.extensions
+                .as_ref()
+                .is_none_or(|x| x.get("code").is_none())
+    };
+    if !response.errors.iter().any(wanted) {
+        return;
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return;
+    };
+    let op = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(n)) => ops.get(n).map(|o| &o.node),
+        (DocumentOperations::Multiple(ops), None) => ops.values().next().map(|o| &o.node),
+    };
+    let Some(op) = op else { return };
+    for e in response.errors.iter_mut().filter(|e| wanted(e)) {
+        let Some(scalar) = e.message.split('"').nth(1).map(str::to_string) else {
+            continue;
+        };
+        let Some(PathSegment::Field(key)) = e.path.first() else {
+            continue;
+        };
+        let invalid: &dyn Fn(&Value) -> bool = match scalar.as_str() {
+            "Date" => &|v| crate::graphql::Date::parse(v.clone()).is_err(),
+            "DateTime" => &|v| crate::graphql::DateTime::parse(v.clone()).is_err(),
+            _ => continue,
+        };
+        if let Some(field) =
+            cost::locate_invalid(&cost::TYPES, op, variables, key, &scalar, invalid)
+        {
+            let x = e
+                .extensions
+                .get_or_insert_with(ErrorExtensionValues::default);
+            x.set("code", "BAD_USER_INPUT");
+            x.set("field", field.clone());
+            e.message = format!("{field}: {}", e.message);
+        }
+    }
 }
 
 /// Gives every error without a code one: errors async-graphql raises itself (parse,
