@@ -286,3 +286,31 @@ async fn compliance_issues_and_reports_are_the_graphql_rows_and_formulas_do_not_
     assert!(names.contains(&"'=HYPERLINK(1)".to_string()), "{names:?}");
     s.stop().await;
 }
+
+/// More schools than one page of the export (500): every one comes, once, in URN order.
+#[tokio::test]
+async fn a_long_export_pages_through_the_snapshot_without_losing_a_row() {
+    let s = TestServer::start().await;
+    small_world(&s).await;
+    for urn in 200_000..200_520 {
+        s.ok(
+            &admin(),
+            "mutation($i: SchoolInput!) { upsertSchool(input: $i) { urn } }",
+            json!({ "i": { "urn": urn, "name": format!("School {urn}"), "laCode": 202,
+                "phase": "PRIMARY", "kind": "MAINSTREAM", "isAcademy": false, "numberOnRoll": 90 } }),
+        )
+        .await;
+    }
+    let c = get(
+        &s,
+        Some(&token("la-202", "la:202:read")),
+        "/export/schools.csv",
+    )
+    .await;
+    assert_eq!(c.status, 200);
+    let urns: Vec<i64> = c.column("urn").iter().map(|u| u.parse().unwrap()).collect();
+    let mut want: Vec<i64> = vec![100001, 100002];
+    want.extend(200_000..200_520);
+    assert_eq!(urns, want);
+    s.stop().await;
+}

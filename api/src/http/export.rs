@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use futures::StreamExt;
 
 use super::{plain_error, principal, unauthorized};
 use crate::AppState;
@@ -56,6 +57,58 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 fn money(pence: i64) -> String {
     Money::from_pence(pence).to_string()
+}
+
+/// The body of an export after its BOM: encoded CSV, a chunk at a time.
+type Chunks = futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
+
+/// A body of `head` and then the chunks `next` makes from its state, one page at a time,
+/// until it says there are no more. A failure after the first byte was sent ends the
+/// body early (the client sees a short file) and is logged.
+fn pages<S, F, Fut>(head: Vec<Bytes>, state: S, next: F) -> Chunks
+where
+    S: Send + 'static,
+    F: Fn(S) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Option<(Bytes, S)>, ApiError>> + Send + 'static,
+{
+    let rest = futures::stream::unfold(Some(state), move |state| {
+        let step = state.map(&next);
+        async move {
+            match step?.await {
+                Ok(Some((bytes, s))) => Some((Ok(bytes), Some(s))),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::error!(error = ?e, "an export stopped part-way");
+                    Some((
+                        Err(std::io::Error::other("the export stopped part-way")),
+                        None,
+                    ))
+                }
+            }
+        }
+    });
+    futures::stream::iter(head.into_iter().map(Ok))
+        .chain(rest)
+        .boxed()
+}
+
+/// The chunks of rows already in memory (a list computed in one snapshot), encoded a
+/// chunk at a time as the client reads.
+fn in_chunks<T: Send + Sync + 'static>(
+    header: &[&str],
+    rows: impl AsRef<[T]> + Send + 'static,
+    row: fn(&T) -> Vec<String>,
+) -> Result<Chunks, ApiError> {
+    let head = vec![encode(&[header.iter().map(|h| h.to_string()).collect()])?];
+    Ok(pages(head, (rows, 0usize), move |(rows, at)| async move {
+        let all = rows.as_ref();
+        if at >= all.len() {
+            return Ok(None);
+        }
+        let end = (at + CHUNK as usize).min(all.len());
+        let bytes = encode(&all[at..end].iter().map(row).collect::<Vec<_>>())?;
+        Ok(Some((bytes, (rows, end))))
+    }))
 }
 
 /// The query-string filters, parsed with the field each came from.
@@ -141,9 +194,10 @@ pub async fn export(
     match result {
         Ok(chunks) => {
             metrics::counter!("senco_exports_total", "dataset" => dataset.to_string()).increment(1);
-            let mut body = vec![Bytes::from_static("\u{feff}".as_bytes())];
-            body.extend(chunks);
-            let stream = futures::stream::iter(body.into_iter().map(Ok::<_, std::io::Error>));
+            let bom = futures::stream::once(async {
+                Ok::<_, std::io::Error>(Bytes::from_static("\u{feff}".as_bytes()))
+            });
+            let stream = bom.chain(chunks);
             (
                 StatusCode::OK,
                 [
@@ -185,8 +239,32 @@ fn error(headers: &HeaderMap, e: ApiError) -> Response {
     plain_error(status, headers, code, &message)
 }
 
-async fn schools_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<Bytes>, ApiError> {
-    let filter = q.schools()?;
+fn school_row(s: &entity::school::Model) -> Vec<String> {
+    vec![
+        s.urn.to_string(),
+        s.name.clone(),
+        s.la_code.to_string(),
+        opt(s.trust_uid),
+        s.phase.clone(),
+        s.kind.clone(),
+        s.is_academy.to_string(),
+        crate::domain::is_relevant_kind(&s.kind).to_string(),
+        opt(s.number_on_roll),
+        opt(s.closed_on),
+    ]
+}
+
+/// Where a paged export stands: its read snapshot, the caller, what it selects and the
+/// last key sent (`None` before the first page; `done` after the last).
+struct Paging<Q> {
+    txn: sea_orm::DatabaseTransaction,
+    p: Principal,
+    query: Q,
+    after: Option<i32>,
+    done: bool,
+}
+
+async fn schools_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Chunks, ApiError> {
     let header = [
         "urn",
         "name",
@@ -199,53 +277,66 @@ async fn schools_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<
         "number_on_roll",
         "closed_on",
     ];
-    let mut out = vec![encode(&[header.iter().map(|h| h.to_string()).collect()])?];
-    let txn = crate::db::Db::begin_read(&state.db.conn).await?;
-    let mut after = None;
-    loop {
+    let start = Paging {
+        txn: crate::db::Db::begin_read(&state.db.conn).await?,
+        p: p.clone(),
+        query: q.schools()?,
+        after: None,
+        done: false,
+    };
+    async fn next(
+        mut s: Paging<SchoolQuery>,
+    ) -> Result<Option<(Bytes, Paging<SchoolQuery>)>, ApiError> {
+        if s.done {
+            return Ok(None);
+        }
+        let first = CHUNK;
         let page = schools::schools(
-            &txn,
-            p,
-            &filter,
+            &s.txn,
+            &s.p,
+            &s.query,
             Page {
-                first: CHUNK,
-                after,
+                first,
+                after: s.after,
             },
         )
         .await?;
-        let rows: Vec<Vec<String>> = page
-            .rows
-            .iter()
-            .map(|s| {
-                vec![
-                    s.urn.to_string(),
-                    s.name.clone(),
-                    s.la_code.to_string(),
-                    opt(s.trust_uid),
-                    s.phase.clone(),
-                    s.kind.clone(),
-                    s.is_academy.to_string(),
-                    crate::domain::is_relevant_kind(&s.kind).to_string(),
-                    opt(s.number_on_roll),
-                    opt(s.closed_on),
-                ]
-            })
-            .collect();
-        out.push(encode(&rows)?);
-        match (page.has_next, page.rows.last()) {
-            (true, Some(last)) => after = Some(last.urn),
-            _ => break,
-        }
+        s.done = !page.has_next;
+        s.after = page.rows.last().map(|r| r.urn);
+        Ok(Some((
+            encode(&page.rows.iter().map(school_row).collect::<Vec<_>>())?,
+            s,
+        )))
     }
-    txn.commit().await?;
-    Ok(out)
+    // The first page before the answer, so a refusal is a status, not a short file.
+    let mut head = vec![encode(&[header.iter().map(|h| h.to_string()).collect()])?];
+    let Some((first, rest)) = next(start).await? else {
+        unreachable!("a fresh export has a first page")
+    };
+    head.push(first);
+    Ok(pages(head, rest, next))
 }
 
-async fn deadlines_csv(
-    state: &AppState,
-    p: &Principal,
-    q: &Params,
-) -> Result<Vec<Bytes>, ApiError> {
+fn deadline_row(d: &crate::store::deadlines::Deadline) -> Vec<String> {
+    vec![
+        d.school.urn.to_string(),
+        d.school.name.clone(),
+        d.appointment.id.to_string(),
+        d.person.full_name.clone(),
+        opt(d.person.trn.clone()),
+        d.appointment.started_on.to_string(),
+        d.outcome.duty_applies.to_string(),
+        opt(d.outcome.exemption_reason.map(|r| r.as_str())),
+        opt(d.outcome.deadline),
+        d.outcome.status.as_str().to_string(),
+        opt(d.outcome.days_remaining),
+        d.outcome.prior_service_days.to_string(),
+        opt(d.award.as_ref().map(|a| a.kind.clone())),
+        opt(d.award.as_ref().and_then(|a| a.completed_on)),
+    ]
+}
+
+async fn deadlines_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Chunks, ApiError> {
     let s = q.schools()?;
     let query = DeadlineQuery {
         la_code: s.la_code,
@@ -275,33 +366,33 @@ async fn deadlines_csv(
         "qualifying_award_completed_on",
     ];
     let all = service::sencos::all_deadlines(&state.db, p, query, as_of).await?;
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-    rows.extend(all.iter().map(|d| {
-        vec![
-            d.school.urn.to_string(),
-            d.school.name.clone(),
-            d.appointment.id.to_string(),
-            d.person.full_name.clone(),
-            opt(d.person.trn.clone()),
-            d.appointment.started_on.to_string(),
-            d.outcome.duty_applies.to_string(),
-            opt(d.outcome.exemption_reason.map(|r| r.as_str())),
-            opt(d.outcome.deadline),
-            d.outcome.status.as_str().to_string(),
-            opt(d.outcome.days_remaining),
-            d.outcome.prior_service_days.to_string(),
-            opt(d.award.as_ref().map(|a| a.kind.clone())),
-            opt(d.award.as_ref().and_then(|a| a.completed_on)),
-        ]
-    }));
-    let out = rows
-        .chunks(CHUNK as usize)
-        .map(encode)
-        .collect::<Result<_, _>>()?;
-    Ok(out)
+    in_chunks(&header, ArcSlice(all), deadline_row)
 }
 
-async fn issues_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<Bytes>, ApiError> {
+/// A shared list as a slice.
+struct ArcSlice<T>(std::sync::Arc<Vec<T>>);
+
+impl<T> AsRef<[T]> for ArcSlice<T> {
+    fn as_ref(&self) -> &[T] {
+        self.0.as_slice()
+    }
+}
+
+/// An issue with its school's name, as the export lists it.
+struct NamedIssue(crate::domain::compliance::FoundIssue, String);
+
+fn issue_row(NamedIssue(f, name): &NamedIssue) -> Vec<String> {
+    vec![
+        f.issue.code.to_string(),
+        f.issue.severity.as_str().to_string(),
+        opt(f.issue.school_urn),
+        name.clone(),
+        opt(f.cluster_id),
+        f.issue.message.clone(),
+    ]
+}
+
+async fn issues_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Chunks, ApiError> {
     let iq = service::compliance::IssueQuery {
         schools: q.schools()?,
         severities: q.list("severities", |s| {
@@ -315,15 +406,20 @@ async fn issues_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<B
     let all =
         service::compliance::issues(&state.db, p, &iq, as_of, &state.config.cluster_thresholds)
             .await?;
-    let names: HashMap<i32, String> = {
-        let urns: Vec<i32> = all.iter().filter_map(|f| f.issue.school_urn).collect();
-        let reach = crate::store::scope::Reached::through(p)?;
-        schools::schools_by_urn(&state.db.conn, reach, &urns)
-            .await?
-            .into_iter()
-            .map(|(urn, s)| (urn, s.name))
-            .collect()
-    };
+    let urns: Vec<i32> = all.iter().filter_map(|f| f.issue.school_urn).collect();
+    let reach = crate::store::scope::Reached::through(p)?;
+    let names = schools::schools_by_urn(&state.db.conn, reach, &urns).await?;
+    let rows: Vec<NamedIssue> = all
+        .into_iter()
+        .map(|f| {
+            let name = f
+                .issue
+                .school_urn
+                .and_then(|u| names.get(&u).map(|s| s.name.clone()))
+                .unwrap_or_default();
+            NamedIssue(f, name)
+        })
+        .collect();
     let header = [
         "code",
         "severity",
@@ -332,24 +428,39 @@ async fn issues_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<B
         "cluster_id",
         "message",
     ];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-    rows.extend(all.iter().map(|f| {
-        vec![
-            f.issue.code.to_string(),
-            f.issue.severity.as_str().to_string(),
-            opt(f.issue.school_urn),
-            f.issue
-                .school_urn
-                .and_then(|u| names.get(&u).cloned())
-                .unwrap_or_default(),
-            opt(f.cluster_id),
-            f.issue.message.clone(),
-        ]
-    }));
-    rows.chunks(CHUNK as usize).map(encode).collect()
+    in_chunks(&header, rows, issue_row)
 }
 
-async fn reports_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<Bytes>, ApiError> {
+fn report_row((r, s): &(entity::termly_report::Model, entity::school::Model)) -> Vec<String> {
+    let b = reports::budget_of(r);
+    vec![
+        s.urn.to_string(),
+        s.name.clone(),
+        r.academic_year.to_string(),
+        r.term.clone(),
+        r.version.to_string(),
+        r.submitted_at.to_rfc3339(),
+        r.number_on_roll.to_string(),
+        r.pupils_with_send.to_string(),
+        r.sen_support.to_string(),
+        r.ehcp.to_string(),
+        r.ehcp_applications_in_process.to_string(),
+        money(r.budget_e1_pence),
+        money(r.budget_e2_pence),
+        money(r.budget_e3_pence),
+        money(r.budget_additional_pence),
+        money(b.total()),
+        money(r.expenditure_to_date_pence),
+        money(b.remaining()),
+        b.overspent().to_string(),
+        r.non_contact_hours_per_week.to_string(),
+        opt(r.sen_policy_date),
+        opt(r.provision_review_date),
+        opt(r.sen_information_report_published_on),
+    ]
+}
+
+async fn reports_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Chunks, ApiError> {
     let year = q
         .int("academicYear")?
         .ok_or_else(|| ApiError::bad_input("academicYear", "is required"))?;
@@ -359,7 +470,6 @@ async fn reports_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<
     let term = Term::parse(term)
         .ok_or_else(|| ApiError::bad_input("term", "must be AUTUMN, SPRING or SUMMER"))?;
     let term = AcademicTerm::new(year, term);
-    let filter = q.schools()?;
     crate::store::scope::require_authenticated(p)?;
     let header = [
         "urn",
@@ -386,50 +496,33 @@ async fn reports_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Vec<
         "provision_review_date",
         "sen_information_report_published_on",
     ];
-    let mut out = vec![encode(&[header.iter().map(|h| h.to_string()).collect()])?];
-    let txn = crate::db::Db::begin_read(&state.db.conn).await?;
-    let mut after = None;
-    loop {
-        let page = reports::latest_for_term(&txn, p, term, &filter, after, CHUNK).await?;
-        let rows: Vec<Vec<String>> = page
-            .iter()
-            .map(|(r, s)| {
-                let b = reports::budget_of(r);
-                vec![
-                    s.urn.to_string(),
-                    s.name.clone(),
-                    r.academic_year.to_string(),
-                    r.term.clone(),
-                    r.version.to_string(),
-                    r.submitted_at.to_rfc3339(),
-                    r.number_on_roll.to_string(),
-                    r.pupils_with_send.to_string(),
-                    r.sen_support.to_string(),
-                    r.ehcp.to_string(),
-                    r.ehcp_applications_in_process.to_string(),
-                    money(r.budget_e1_pence),
-                    money(r.budget_e2_pence),
-                    money(r.budget_e3_pence),
-                    money(r.budget_additional_pence),
-                    money(b.total()),
-                    money(r.expenditure_to_date_pence),
-                    money(b.remaining()),
-                    b.overspent().to_string(),
-                    r.non_contact_hours_per_week.to_string(),
-                    opt(r.sen_policy_date),
-                    opt(r.provision_review_date),
-                    opt(r.sen_information_report_published_on),
-                ]
-            })
-            .collect();
-        out.push(encode(&rows)?);
-        match page.last() {
-            Some((r, _)) if page.len() as u64 == CHUNK => after = Some(r.school_urn),
-            _ => break,
+    let start = Paging {
+        txn: crate::db::Db::begin_read(&state.db.conn).await?,
+        p: p.clone(),
+        query: (term, q.schools()?),
+        after: None,
+        done: false,
+    };
+    type Q = (AcademicTerm, SchoolQuery);
+    async fn next(mut s: Paging<Q>) -> Result<Option<(Bytes, Paging<Q>)>, ApiError> {
+        if s.done {
+            return Ok(None);
         }
+        let (term, filter) = &s.query;
+        let page = reports::latest_for_term(&s.txn, &s.p, *term, filter, s.after, CHUNK).await?;
+        s.done = (page.len() as u64) < CHUNK;
+        s.after = page.last().map(|(r, _)| r.school_urn);
+        Ok(Some((
+            encode(&page.iter().map(report_row).collect::<Vec<_>>())?,
+            s,
+        )))
     }
-    txn.commit().await?;
-    Ok(out)
+    let mut head = vec![encode(&[header.iter().map(|h| h.to_string()).collect()])?];
+    let Some((first, rest)) = next(start).await? else {
+        unreachable!("a fresh export has a first page")
+    };
+    head.push(first);
+    Ok(pages(head, rest, next))
 }
 
 #[cfg(test)]
