@@ -185,28 +185,15 @@ pub async fn graphql_post(
     let mut value = value;
     let trusted = match value.as_object_mut() {
         Some(obj) => {
-            let query = match obj.remove("query") {
-                Some(serde_json::Value::String(q)) => Some(q),
-                Some(serde_json::Value::Null) | None => None,
-                Some(_) => {
-                    return plain_error(
-                        StatusCode::BAD_REQUEST,
-                        &headers,
-                        "BAD_USER_INPUT",
-                        "`query` must be a string",
-                    );
-                }
+            let mut take = |key: &str| match obj.remove(key) {
+                Some(serde_json::Value::String(v)) => Ok(Some(v)),
+                Some(serde_json::Value::Null) | None => Ok(None),
+                Some(_) => Err(format!("`{key}` must be a string")),
             };
-            let id = match obj.remove("documentId") {
-                Some(serde_json::Value::String(id)) => Some(id),
-                Some(serde_json::Value::Null) | None => None,
-                Some(_) => {
-                    return plain_error(
-                        StatusCode::BAD_REQUEST,
-                        &headers,
-                        "BAD_USER_INPUT",
-                        "`documentId` must be a string",
-                    );
+            let (query, id) = match (take("query"), take("documentId")) {
+                (Ok(q), Ok(id)) => (q, id),
+                (Err(m), _) | (_, Err(m)) => {
+                    return plain_error(StatusCode::BAD_REQUEST, &headers, "BAD_USER_INPUT", &m);
                 }
             };
             match document(&state, query, id) {
