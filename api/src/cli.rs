@@ -262,12 +262,15 @@ pub fn parse_args() -> Cli {
     Cli::parse()
 }
 
-/// Logs to stderr: plain key=value lines, or JSON with `SENCO_LOG_FORMAT=json`.
+/// Logs to stderr: plain key=value lines (coloured only on a terminal, so a log file holds
+/// no escape codes), or JSON with `SENCO_LOG_FORMAT=json`.
 pub fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if std::env::var("SENCO_LOG_FORMAT").is_ok_and(|v| v == "json") {
         builder.json().init();

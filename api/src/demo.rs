@@ -151,6 +151,8 @@ pub async fn print_banner(
     println!(
         "\nTry: {{ schools(filter: {{laCode: 202}}, first: 5) {{ totalCount edges {{ node {{ urn name phase }} }} }} }}"
     );
-    println!("More tokens: senco-oversight token --sub NAME --scope \"la:202:write\" --ttl 8h\n");
+    println!(
+        "More tokens (from the clone): cargo run --release -- token --sub NAME --scope \"la:202:write\" --ttl 8h\n"
+    );
     Ok(())
 }

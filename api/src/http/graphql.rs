@@ -223,7 +223,7 @@ pub async fn graphql_post(
 
 /// What the operation a request would run is, as far as the handler needs to know before
 /// executing it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Shape {
     /// A mutation (unparsable counts as not).
     pub writes: bool,
@@ -234,6 +234,8 @@ pub(crate) struct Shape {
     /// Its cost and depth (SPEC 6); `None` when the document does not parse or names no
     /// operation it has (execution then reports that).
     pub analysis: Option<cost::Analysis>,
+    /// The operation's name in the document, for the logs when the request names none.
+    pub name: Option<String>,
 }
 
 impl Shape {
@@ -241,6 +243,7 @@ impl Shape {
         writes: false,
         reads_db: true,
         analysis: None,
+        name: None,
     };
 
     /// The shape of the operation `operation_name` (or the only one) of `doc`.
@@ -250,10 +253,18 @@ impl Shape {
         variables: &async_graphql::Variables,
     ) -> Self {
         use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
-        let op = match (&doc.operations, operation_name) {
-            (DocumentOperations::Single(op), _) => Some(op),
-            (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        let (op, name) = match (&doc.operations, operation_name) {
+            (DocumentOperations::Single(op), _) => (Some(op), None),
+            (DocumentOperations::Multiple(ops), Some(name)) => {
+                (ops.get(name), Some(name.to_string()))
+            }
+            (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+                let (name, op) = ops
+                    .iter()
+                    .next()
+                    .map_or((None, None), |(n, o)| (Some(n.to_string()), Some(o)));
+                (op, name)
+            }
             (DocumentOperations::Multiple(ops), None) => {
                 let writes = ops.values().any(|op| op.node.ty == OperationType::Mutation);
                 return Self {
@@ -287,6 +298,7 @@ impl Shape {
             writes,
             reads_db,
             analysis,
+            name,
         }
     }
 
@@ -346,7 +358,13 @@ async fn execute(
         writes,
         reads_db,
         analysis,
+        name,
     } = Shape::of_request(&mut request);
+    let operation = if operation == "-" {
+        name.map_or(operation, |n| n.chars().take(64).collect())
+    } else {
+        operation
+    };
     let cost = analysis.map(|a| a.cost);
     if let Some(refused) = analysis.and_then(|a| refuse(&state.config, a)) {
         return respond(&operation, started, &headers, refused, graphql_response, ct);
@@ -715,4 +733,35 @@ fn log_request(operation: &str, status: StatusCode, started: Instant, errors: us
         duration_ms = elapsed.as_secs_f64() * 1000.0,
         "graphql request"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(query: &str, name: Option<&str>) -> Shape {
+        let doc = async_graphql::parser::parse_query(query).unwrap();
+        Shape::of(&doc, name, &async_graphql::Variables::default())
+    }
+
+    #[test]
+    fn the_operation_name_comes_from_the_document_when_the_request_names_none() {
+        assert_eq!(
+            shape("query Dash { viewer { sub } }", None).name.as_deref(),
+            Some("Dash")
+        );
+        assert_eq!(shape("{ viewer { sub } }", None).name, None);
+        let two = "query A { viewer { sub } } mutation B { upsertTrust(input: {uid: 1, name: \"x\"}) { uid } }";
+        assert_eq!(shape(two, Some("B")).name.as_deref(), Some("B"));
+        assert!(shape(two, Some("B")).writes);
+        assert!(!shape(two, Some("A")).writes);
+    }
+
+    #[test]
+    fn only_token_and_schema_fields_read_no_database() {
+        assert!(!shape("{ viewer { sub } __typename }", None).reads_db);
+        assert!(!shape("{ __schema { types { name } } }", None).reads_db);
+        assert!(shape("{ viewer { sub } schools { totalCount } }", None).reads_db);
+        assert!(shape("{ ... on Query { viewer { sub } } }", None).reads_db);
+    }
 }
