@@ -219,9 +219,13 @@ async fn import_file(
 }
 
 async fn connect(config: &Config) -> anyhow::Result<Db> {
-    Db::connect(&config.database_url, config.db_max_connections)
-        .await
-        .map_err(|e| anyhow::anyhow!("SENCO_DATABASE_URL: cannot connect: {e}"))
+    Db::connect_waiting(
+        &config.database_url,
+        config.db_max_connections,
+        config.sqlite_busy_timeout,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("SENCO_DATABASE_URL: cannot connect: {e}"))
 }
 
 async fn migrated(config: &Config) -> anyhow::Result<Db> {

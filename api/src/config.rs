@@ -73,6 +73,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `SENCO_DB_MAX_CONNECTIONS`: the pool size (SQLite files and PostgreSQL).
     pub db_max_connections: u32,
+    /// `SENCO_SQLITE_BUSY_TIMEOUT_MS`: how long an SQLite writer waits for another
+    /// process's write lock before the request is answered 503.
+    pub sqlite_busy_timeout: Duration,
     /// `SENCO_MAX_CONNECTIONS`: open client connections the server accepts at once.
     pub max_client_connections: usize,
     /// `SENCO_CLUSTER_MAX_CLASS_TEACHING_FRACTION`, `SENCO_CLUSTER_MIN_HOURS_PER_100_PUPILS`,
@@ -199,6 +202,11 @@ impl Config {
             trusted_documents_only: parse_bool(&get, "SENCO_TRUSTED_DOCUMENTS_ONLY", false)?,
             request_timeout: Duration::from_millis(timeout_ms),
             db_max_connections: parse(&get, "SENCO_DB_MAX_CONNECTIONS", "8")?,
+            sqlite_busy_timeout: Duration::from_millis(parse(
+                &get,
+                "SENCO_SQLITE_BUSY_TIMEOUT_MS",
+                "10000",
+            )?),
             max_client_connections: parse(&get, "SENCO_MAX_CONNECTIONS", "1024")?,
             cluster_thresholds,
         };

@@ -70,8 +70,18 @@ impl WriteTxn<'_> {
 }
 
 impl Db {
-    /// Connects, with SQLite in WAL mode and foreign keys on.
+    /// Connects, with SQLite in WAL mode and foreign keys on, and SQLite writers waiting
+    /// up to 10 s for another process's write lock.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        Self::connect_waiting(url, max_connections, Duration::from_secs(10)).await
+    }
+
+    /// [`Db::connect`], with SQLite writers waiting up to `busy` for a write lock.
+    pub async fn connect_waiting(
+        url: &str,
+        max_connections: u32,
+        busy: Duration,
+    ) -> Result<Self, DbErr> {
         let is_sqlite = url.starts_with("sqlite:");
         let in_memory = is_sqlite && url.contains(":memory:");
         // Several in-memory SQLite connections would be several separate databases.
@@ -85,13 +95,13 @@ impl Db {
             .idle_timeout(Duration::from_secs(300))
             .sqlx_logging(false);
         if is_sqlite {
-            options.map_sqlx_sqlite_opts(|o| {
+            options.map_sqlx_sqlite_opts(move |o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     // NORMAL in WAL mode loses nothing when the process is killed; only a
                     // power cut can lose the last commits, which FULL would also fsync.
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
+                    .busy_timeout(busy)
             });
         }
         let statements = Arc::new(StatementCounter::default());

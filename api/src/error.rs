@@ -33,6 +33,10 @@ pub enum ApiError {
     },
     /// The write collides with stored state (a stale version, a reused key, a duplicate).
     Conflict(String),
+    /// The database could not take the request in time (SQLite's write lock held by another
+    /// process past the busy timeout, or no connection free): answered 503 with
+    /// `Retry-After`, nothing changed.
+    Busy,
     /// Anything else; the detail is logged, never sent.
     Internal(String),
 }
@@ -116,8 +120,19 @@ impl ApiError {
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::Internal(_) => "INTERNAL_SERVER_ERROR",
+            Self::Busy => "SERVICE_UNAVAILABLE",
         }
     }
+}
+
+/// Whether the database refused for now rather than for good: SQLite's write lock held by
+/// another process past the busy timeout, or no pooled connection free in time.
+fn is_busy(err: &DbErr) -> bool {
+    if matches!(err, DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
+    let text = err.to_string();
+    text.contains("database is locked") || text.contains("database table is locked")
 }
 
 impl From<DbErr> for ApiError {
@@ -132,6 +147,7 @@ impl From<DbErr> for ApiError {
                 "a record this write refers to does not exist or was changed at the same time"
                     .into(),
             ),
+            _ if is_busy(&err) => Self::Busy,
             _ => Self::Internal(format!("database: {err}")),
         }
     }
@@ -146,6 +162,12 @@ impl From<ApiError> for async_graphql::Error {
                 None,
             ),
             ApiError::Forbidden(m) | ApiError::Conflict(m) => (m, None),
+            ApiError::Busy => (
+                "the database is busy with another writer; nothing was changed: try again in a \
+                 moment"
+                    .to_string(),
+                None,
+            ),
             ApiError::NotFound {
                 field: None,
                 message,

@@ -64,9 +64,13 @@ impl AppState {
     /// Connects, migrates and builds the state. `demo_secret` is the generated development
     /// secret when demo mode runs without a configured key.
     pub async fn new(config: Config, demo_secret: Option<Secret>) -> anyhow::Result<Self> {
-        let db = Db::connect(&config.database_url, config.db_max_connections)
-            .await
-            .map_err(|e| anyhow::anyhow!("SENCO_DATABASE_URL: cannot connect: {e}"))?;
+        let db = Db::connect_waiting(
+            &config.database_url,
+            config.db_max_connections,
+            config.sqlite_busy_timeout,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("SENCO_DATABASE_URL: cannot connect: {e}"))?;
         db.migrate()
             .await
             .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))?;

@@ -234,6 +234,7 @@ fn error(headers: &HeaderMap, e: ApiError) -> Response {
         ApiError::BadInput { .. } => (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
         ApiError::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
         ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR"),
+        ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
     };
     let message = async_graphql::Error::from(e).message;
     plain_error(status, headers, code, &message)

@@ -402,6 +402,12 @@ async fn execute(
         }
     };
     let errors = response.errors.len();
+    let busy = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == Value::from("SERVICE_UNAVAILABLE"))
+    });
     let (status, body) = match encode(response, graphql_response) {
         Ok(encoded) => encoded,
         Err(e) => {
@@ -414,6 +420,16 @@ async fn execute(
             );
         }
     };
+    if busy {
+        // Nothing was changed: the client may send the same request again shortly.
+        log_request(&operation, StatusCode::SERVICE_UNAVAILABLE, started, errors);
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, ct), (header::RETRY_AFTER, "1")],
+            body,
+        )
+            .into_response();
+    }
     log_request(&operation, status, started, errors);
     if errors == 0
         && let Some(k) = kept
