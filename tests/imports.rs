@@ -59,6 +59,28 @@ fn sum(nodes: &[Value], f: impl Fn(&Value) -> &Value) -> i64 {
     nodes.iter().filter_map(|n| f(n).as_i64()).sum()
 }
 
+/// Checks that the summary line "N rows read: a inserted, b updated, c unchanged, d
+/// skipped" adds up.
+fn accounts_for_every_row(summary: &str) {
+    let line = summary
+        .lines()
+        .find(|l| l.contains(" rows read: "))
+        .unwrap_or_else(|| panic!("no summary line: {summary}"));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().unwrap())
+        .collect();
+    let [read, inserted, updated, unchanged, skipped] = numbers[..] else {
+        panic!("unexpected summary line: {line}")
+    };
+    assert_eq!(
+        inserted + updated + unchanged + skipped,
+        read,
+        "the outcomes do not add up to the rows read: {summary}"
+    );
+}
+
 #[tokio::test]
 async fn real_files_load_with_exact_counts_and_reimport_changes_nothing() {
     let db = TestDb::new().await;
@@ -76,6 +98,10 @@ async fn real_files_load_with_exact_counts_and_reimport_changes_nothing() {
     assert!(gias.contains("4 rows read"), "{gias}");
     let links = import(&db, "import-gias-links", &data("gias_links_20250422.csv"));
     assert!(links.contains("33801 rows read"), "{links}");
+    // Every row of every file is accounted for (issue 16): the outcomes add up to the rows.
+    for summary in [&census, &gias, &links] {
+        accounts_for_every_row(summary);
+    }
 
     let s = TestServer::start_on(db, &[]).await;
     // Camden (202): 93 schools in the file, roll 32,307, EHC plans 1,042, SEN support 3,910.

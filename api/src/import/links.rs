@@ -146,6 +146,15 @@ fn direction(link_type: &str) -> Option<Direction> {
     }
 }
 
+/// The succession a row states, as `(successor, predecessor)`, or `None` for a link of
+/// another type (a sixth-form centre, a federation, ...).
+pub fn succession(row: &LinkRow) -> Option<(i32, i32)> {
+    match direction(&row.link_type)? {
+        Direction::LinkIsPredecessor => Some((row.urn, row.link_urn)),
+        Direction::LinkIsSuccessor => Some((row.link_urn, row.urn)),
+    }
+}
+
 /// Dates recorded for one succession, from each side.
 #[derive(Default)]
 struct Sides {

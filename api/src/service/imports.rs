@@ -268,6 +268,10 @@ pub async fn gias_rows(
 }
 
 /// Loads predecessor links: each successor school gets its (latest) predecessor's URN.
+/// Every row is accounted for: the row that first states a kept succession is inserted,
+/// updated or unchanged (or skipped when the successor is not loaded); every other row is
+/// skipped with its reason (not a succession, the other side of one already counted, a
+/// succession the file states both ways, an older predecessor than the one kept).
 pub async fn link_rows(
     db: &Db,
     rows: Vec<links::LinkRow>,
@@ -277,9 +281,9 @@ pub async fn link_rows(
     let mut summary = Summary {
         what: "gias-links",
         rows: (rows.len() + skipped.len()) as u64,
-        skipped,
         ..Summary::default()
     };
+    let mut skipped = skipped;
     // A school formed by a merger has several predecessors; the one linked most recently
     // is kept (the schema holds one), and the others are counted as skipped.
     let mut best: BTreeMap<i32, (i32, Option<chrono::NaiveDate>)> = BTreeMap::new();
@@ -292,6 +296,39 @@ pub async fn link_rows(
             *entry = (predecessor, on);
         }
     }
+    let contradictory: std::collections::BTreeSet<(i32, i32)> =
+        links::contradictions(&rows).into_iter().collect();
+    // The row that first states each kept succession stands for it; the rest are skipped.
+    let mut first_line: HashMap<(i32, i32), u64> = HashMap::new();
+    for row in &rows {
+        let skip = |reason: &str| Rejected {
+            line: row.line,
+            reason: reason.to_string(),
+        };
+        let Some((successor, predecessor)) = links::succession(row) else {
+            skipped.push(skip(
+                "the link is not a succession (predecessor or successor)",
+            ));
+            continue;
+        };
+        if successor == predecessor
+            || contradictory.contains(&(successor.min(predecessor), successor.max(predecessor)))
+        {
+            skipped.push(skip("the file states this succession both ways"));
+            continue;
+        }
+        if best.get(&successor).map(|b| b.0) != Some(predecessor) {
+            skipped.push(skip(
+                "the successor has a more recently linked predecessor, which is kept",
+            ));
+            continue;
+        }
+        if first_line.contains_key(&(successor, predecessor)) {
+            skipped.push(skip("the other side of a succession already counted"));
+            continue;
+        }
+        first_line.insert((successor, predecessor), row.line);
+    }
     let pairs: Vec<(i32, i32)> = best.into_iter().map(|(s, (p, _))| (s, p)).collect();
     let total = pairs.len() as u64;
     let mut done = 0;
@@ -300,10 +337,10 @@ pub async fn link_rows(
             sql::set_predecessors(txn, pairs).await
         })
         .await?;
-        for outcome in outcomes {
+        for (pair, outcome) in pairs.iter().zip(outcomes) {
             match outcome {
-                Linked::NoSuccessor => summary.skipped.push(Rejected {
-                    line: 0,
+                Linked::NoSuccessor => skipped.push(Rejected {
+                    line: first_line.get(pair).copied().unwrap_or(0),
                     reason: "the successor school is not loaded".into(),
                 }),
                 Linked::Unchanged => summary.unchanged += 1,
@@ -314,5 +351,5 @@ pub async fn link_rows(
         done += pairs.len() as u64;
         progress(done, total);
     }
-    Ok(summary)
+    Ok(summary.with_skipped(skipped))
 }
