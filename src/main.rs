@@ -16,5 +16,11 @@ async fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     cli::init_tracing();
     let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-    cli::run(command, config).await
+    match cli::run(command, config).await {
+        Err(e) if e.downcast_ref::<cli::WrongFile>().is_some() => {
+            eprintln!("Error: {e}");
+            std::process::exit(2);
+        }
+        other => other,
+    }
 }

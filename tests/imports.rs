@@ -413,3 +413,51 @@ async fn an_import_in_another_process_and_32_clients_submitting_all_complete() {
     );
     s.stop().await;
 }
+
+/// A file that is not the one the command reads stops at once with exit code 2 and a
+/// message naming the file it expects; nothing is loaded (issue 16).
+#[tokio::test]
+async fn the_wrong_file_stops_the_import_with_exit_code_2_and_names_the_file_expected() {
+    let db = TestDb::new().await;
+    for (subcommand, file, expects) in [
+        (
+            "import-census",
+            "gias_edubase_sample_2018.csv",
+            "england_census_performance_tables.csv",
+        ),
+        (
+            "import-gias",
+            "england_census_performance_tables.csv",
+            "GIAS establishments download",
+        ),
+        (
+            "import-gias-links",
+            "gias_edubase_sample_2018.csv",
+            "GIAS links download",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_senco-oversight"))
+            .arg(subcommand)
+            .arg(data(file))
+            .env("SENCO_DATABASE_URL", &db.url)
+            .env("SENCO_JWT_SECRET", SECRET)
+            .env("SENCO_DEMO", "false")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{subcommand} {file}: {stderr}");
+        assert!(stderr.contains(expects), "{subcommand}: {stderr}");
+        assert!(stderr.contains("Nothing was loaded"), "{stderr}");
+    }
+    let s = TestServer::start_on(db, &[]).await;
+    let d = s
+        .ok(
+            &admin(),
+            "{ schools(first: 1) { totalCount } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(d["schools"]["totalCount"], 0, "nothing loaded: {d}");
+    s.stop().await;
+}

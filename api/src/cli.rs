@@ -159,6 +159,45 @@ enum Import {
     Links,
 }
 
+/// A file that is not the kind the import command reads (its header lacks the columns):
+/// the command stops before loading anything and exits with code 2.
+#[derive(Debug)]
+pub struct WrongFile(pub String);
+
+impl std::fmt::Display for WrongFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WrongFile {}
+
+/// What each import command expects, for the message when it is given another file.
+fn expected_file(kind: Import) -> &'static str {
+    match kind {
+        Import::Census => {
+            "`import-census` reads the DfE school census SEN file \
+             (england_census_performance_tables.csv: URN, LA, ESTAB, SCHOOLTYPE, NOR, ...)"
+        }
+        Import::Gias => {
+            "`import-gias` reads a GIAS establishments download \
+             (edubasealldata*.csv: URN, LA (code), EstablishmentName, TypeOfEstablishment, ...)"
+        }
+        Import::Links => {
+            "`import-gias-links` reads a GIAS links download \
+             (links_edubasealldata*.csv: URN, LinkURN, LinkType, LinkEstablishedDate)"
+        }
+    }
+}
+
+/// The rejection of the header row, if the parse made one.
+fn header_refused(rejected: &[crate::import::Rejected]) -> Option<&str> {
+    rejected
+        .iter()
+        .find(|r| r.line == 1 && r.reason.starts_with("header "))
+        .map(|r| r.reason.as_str())
+}
+
 /// Reads, parses and loads one DfE file, with a progress bar on a terminal and plain
 /// progress lines otherwise.
 async fn import_file(
@@ -197,19 +236,31 @@ async fn import_file(
             }
         }
     };
+    let wrong = |why: &str| {
+        anyhow::Error::new(WrongFile(format!(
+            "{}: {why}; {}. Nothing was loaded.",
+            file.display(),
+            expected_file(kind)
+        )))
+    };
     let summary = match kind {
         Import::Census => {
             let text = crate::import::text::decode(&bytes);
             let (rows, rejected) = crate::import::census::parse(&text);
+            if let Some(why) = header_refused(&rejected) {
+                return Err(wrong(why));
+            }
             crate::service::imports::census_rows(db, rows, rejected, &progress).await
         }
         Import::Gias => {
-            let (rows, rejected) = crate::import::gias::parse(&bytes)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let (rows, rejected) = crate::import::gias::parse(&bytes).map_err(|e| wrong(&e))?;
             crate::service::imports::gias_rows(db, rows, rejected, &progress).await
         }
         Import::Links => {
             let (rows, rejected) = crate::import::links::parse(&bytes);
+            if let Some(why) = header_refused(&rejected) {
+                return Err(wrong(why));
+            }
             crate::service::imports::link_rows(db, rows, rejected, &progress).await
         }
     }
