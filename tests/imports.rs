@@ -461,3 +461,31 @@ async fn the_wrong_file_stops_the_import_with_exit_code_2_and_names_the_file_exp
     assert_eq!(d["schools"]["totalCount"], 0, "nothing loaded: {d}");
     s.stop().await;
 }
+
+/// A broken copy of the real census file: an unclosed quote on line 3 costs that row only,
+/// reported with its line number; every other school still loads (issue 16).
+#[tokio::test]
+async fn an_unclosed_quote_in_the_census_costs_one_row_reported_by_line() {
+    let text = std::fs::read_to_string(data("england_census_performance_tables.csv")).unwrap();
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    // Line 3 (index 2): open a quote in its school type and never close it.
+    let broken = lines[2].replacen(",Independent", ",\"Independent", 1);
+    assert_ne!(broken, lines[2], "line 3 is an independent school");
+    lines[2] = broken;
+    let dir = std::env::temp_dir().join(format!("senco-broken-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("census.csv");
+    std::fs::write(&file, lines.concat()).unwrap();
+    let db = TestDb::new().await;
+    let out = import(&db, "import-census", &file);
+    assert!(
+        out.contains("23942 rows read: 23938 inserted, 0 updated, 0 unchanged, 4 skipped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 3: a quoted field runs past the end of the line"),
+        "{out}"
+    );
+    accounts_for_every_row(&out);
+    std::fs::remove_dir_all(dir).ok();
+}

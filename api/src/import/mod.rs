@@ -74,18 +74,25 @@ mod table {
         width: usize,
         records: csv::StringRecordsIntoIter<&'a [u8]>,
         lines: LineCounter<'a>,
+        /// The whole text, and where in it the current reader began (after a recovery).
+        bytes: &'a [u8],
+        base: usize,
+    }
+
+    fn reader(bytes: &[u8]) -> csv::StringRecordsIntoIter<&[u8]> {
+        // `flexible` so that a row of the wrong width is one rejection, not the end.
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes)
+            .into_records()
     }
 
     impl<'a> Table<'a> {
         /// Reads the header; `Err` when the text has no readable first row.
         pub(super) fn open(text: &'a str) -> Result<Self, String> {
             let bytes = text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes();
-            // `flexible` so that a row of the wrong width is one rejection, not the end.
-            let mut records = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(bytes)
-                .into_records();
+            let mut records = reader(bytes);
             let first = match records.next() {
                 Some(Ok(record)) => record,
                 Some(Err(error)) => return Err(format!("unreadable header row: {error}")),
@@ -101,6 +108,8 @@ mod table {
                 header: Header::new(&first),
                 records,
                 lines,
+                bytes,
+                base: 0,
             })
         }
     }
@@ -110,18 +119,36 @@ mod table {
         type Item = Result<(u64, csv::StringRecord), Rejected>;
 
         fn next(&mut self) -> Option<Self::Item> {
+            let base = self.base as u64;
+            let at = |p: Option<&csv::Position>| p.map(|p| p.byte() + base);
             let (record, line) = match self.records.next()? {
                 Ok(record) => {
-                    let line = self.lines.line_of(record.position());
+                    let line = self.lines.line_of(at(record.position()));
                     (record, line)
                 }
                 Err(error) => {
                     // Only invalid UTF-8 reaches here, and the text is decoded already.
-                    let line = self.lines.line_of(error.position());
+                    let line = self.lines.line_of(at(error.position()));
                     let reason = format!("unreadable CSV row: {error}");
                     return Some(Err(Rejected { line, reason }));
                 }
             };
+            // No field of these files holds a line break: one that does began with a quote
+            // that was never closed and swallowed the lines after it. Skip just its first
+            // line and read on from the next.
+            if record.iter().any(|f| f.contains(['\n', '\r'])) {
+                let start = self.lines.scanned_to;
+                let resume = self.bytes[start..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(self.bytes.len(), |i| start + i + 1);
+                self.records = reader(&self.bytes[resume..]);
+                self.base = resume;
+                let reason = "a quoted field runs past the end of the line (an unclosed quote?): \
+                              the row is skipped and reading goes on with the next line"
+                    .to_string();
+                return Some(Err(Rejected { line, reason }));
+            }
             if record.len() != self.width {
                 let reason = format!(
                     "row has {} fields but the header has {}",
@@ -149,11 +176,12 @@ mod table {
     }
 
     impl LineCounter<'_> {
-        fn line_of(&mut self, position: Option<&csv::Position>) -> u64 {
-            let Some(position) = position else {
+        /// The line of the record starting at byte `byte` of the whole text.
+        fn line_of(&mut self, byte: Option<u64>) -> u64 {
+            let Some(byte) = byte else {
                 return self.line;
             };
-            let mut start = usize::try_from(position.byte())
+            let mut start = usize::try_from(byte)
                 .unwrap_or(usize::MAX)
                 .min(self.bytes.len());
             // Skip the line ending (and any blank lines) the reported start points into.
@@ -192,6 +220,27 @@ mod table {
                 .collect()
         }
 
+        #[test]
+        fn an_unclosed_quote_costs_its_own_line_only() {
+            let text = "a,b\r\n1,x\r\n2,\"oops\r\n3,y\r\n4,z\r\n";
+            let rows: Vec<Result<(u64, String), u64>> = Table::open(text)
+                .unwrap()
+                .map(|r| {
+                    r.map(|(l, rec)| (l, rec[0].to_string()))
+                        .map_err(|e| e.line)
+                })
+                .collect();
+            assert_eq!(
+                rows,
+                vec![
+                    Ok((2, "1".into())),
+                    Err(3),
+                    Ok((4, "3".into())),
+                    Ok((5, "4".into()))
+                ]
+            );
+        }
+
         fn expected(rows: &[(u64, &str)]) -> Vec<(u64, String)> {
             rows.iter()
                 .map(|&(line, first)| (line, first.to_string()))
@@ -213,12 +262,16 @@ mod table {
             );
         }
 
+        /// No DfE file holds a line break inside a field, so one that does is taken for an
+        /// unclosed quote: its line is rejected and the next line read on its own.
         #[test]
-        fn a_quoted_field_over_two_lines_moves_the_next_row_down() {
-            assert_eq!(
-                lines("h\r\n\"a\r\nx\"\r\nb\r\n"),
-                expected(&[(2, "a\r\nx"), (4, "b")])
-            );
+        fn a_quoted_field_over_two_lines_is_rejected_on_its_first_line() {
+            let rows: Vec<Result<u64, u64>> = Table::open("h,i\r\n\"a\r\nx\",1\r\nb,2\r\n")
+                .unwrap()
+                .map(|r| r.map(|(l, _)| l).map_err(|e| e.line))
+                .collect();
+            // Line 3 (`x",1`) is read on its own and kept as the row it now is; line 4 too.
+            assert_eq!(rows, vec![Err(2), Ok(3), Ok(4)]);
         }
 
         #[test]
