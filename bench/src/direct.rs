@@ -205,9 +205,16 @@ impl Page {
             }
             Page::Summary { la, term } => {
                 let starts = term.starts_on();
+                // The schools the server expects a report from: open when the term began,
+                // and bound by the regulations or using the product (SPEC 4.7).
                 let in_scope = format!(
                     "school.la_code = {la} \
-                     AND (school.closed_on IS NULL OR school.closed_on >= '{starts}')"
+                     AND (school.closed_on IS NULL OR school.closed_on >= '{starts}') \
+                     AND (school.kind IN ('MAINSTREAM', 'MAINTAINED_NURSERY') \
+                     OR EXISTS (SELECT 1 FROM senco_appointment \
+                     WHERE senco_appointment.school_urn = school.urn) \
+                     OR EXISTS (SELECT 1 FROM termly_report \
+                     WHERE termly_report.school_urn = school.urn))"
                 );
                 let budget = "termly_report.budget_e1_pence + termly_report.budget_e2_pence + \
                               termly_report.budget_e3_pence + termly_report.budget_additional_pence";
