@@ -12,9 +12,9 @@ use std::process::Command;
 use common::*;
 use serde_json::{Value, json};
 
-/// Runs one import subcommand against `db`; returns its standard output.
-fn import(db: &TestDb, subcommand: &str, file: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_senco-oversight"))
+/// Runs one import subcommand against `db`, as an administrator would.
+fn run_import(db: &TestDb, subcommand: &str, file: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_senco-oversight"))
         .arg(subcommand)
         .arg(file)
         .env("SENCO_DATABASE_URL", &db.url)
@@ -22,7 +22,12 @@ fn import(db: &TestDb, subcommand: &str, file: &Path) -> String {
         .env("SENCO_DEMO", "false")
         .env("RUST_LOG", "warn")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs one import subcommand against `db`, which must succeed; returns its standard output.
+fn import(db: &TestDb, subcommand: &str, file: &Path) -> String {
+    let out = run_import(db, subcommand, file);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -436,15 +441,7 @@ async fn the_wrong_file_stops_the_import_with_exit_code_2_and_names_the_file_exp
             "GIAS links download",
         ),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_senco-oversight"))
-            .arg(subcommand)
-            .arg(data(file))
-            .env("SENCO_DATABASE_URL", &db.url)
-            .env("SENCO_JWT_SECRET", SECRET)
-            .env("SENCO_DEMO", "false")
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
+        let out = run_import(&db, subcommand, &data(file));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{subcommand} {file}: {stderr}");
         assert!(stderr.contains(expects), "{subcommand}: {stderr}");
