@@ -304,12 +304,15 @@ impl Shape {
 
     /// The shape of a request, parsing its document once (the parse is kept for execution).
     pub(crate) fn of_request(request: &mut async_graphql::Request) -> Self {
-        let name = request.operation_name.clone();
-        let variables = request.variables.clone();
-        match request.parsed_query() {
+        let name = request.operation_name.take();
+        let variables = std::mem::take(&mut request.variables);
+        let shape = match request.parsed_query() {
             Ok(doc) => Self::of(doc, name.as_deref(), &variables),
             Err(_) => Self::UNKNOWN,
-        }
+        };
+        request.operation_name = name;
+        request.variables = variables;
+        shape
     }
 }
 
