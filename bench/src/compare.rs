@@ -436,26 +436,21 @@ fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<Vec<
     let viewer = body(FLOOR_VIEWER, json!({}))?;
     let typename = body(FLOOR_TYPENAME, json!({}))?;
     let n = connections;
-    out.push((
-        Scenario {
-            key: FLOOR_OURS_VIEWER,
-            title: format!("Transport floor: ours, `{FLOOR_VIEWER}`, one LA token, {n} clients"),
-            workload: read(&la_token, &viewer, false),
-            connections: n,
-            target: None,
-        },
-        false,
-    ));
-    out.push((
-        Scenario {
-            key: FLOOR_OURS_TYPENAME,
-            title: format!("Transport floor: ours, `{FLOOR_TYPENAME}`, one LA token, {n} clients"),
-            workload: read(&la_token, &typename, false),
-            connections: n,
-            target: None,
-        },
-        false,
-    ));
+    for (key, query, body) in [
+        (FLOOR_OURS_VIEWER, FLOOR_VIEWER, &viewer),
+        (FLOOR_OURS_TYPENAME, FLOOR_TYPENAME, &typename),
+    ] {
+        out.push((
+            Scenario {
+                key,
+                title: format!("Transport floor: ours, `{query}`, one LA token, {n} clients"),
+                workload: read(&la_token, body, false),
+                connections: n,
+                target: None,
+            },
+            false,
+        ));
+    }
     out.push((
         Scenario {
             key: FLOOR_PEER,
