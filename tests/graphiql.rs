@@ -1,6 +1,6 @@
 //! The pages the binary serves itself (SPEC section 6): GraphiQL at `/graphiql` from the
 //! committed build in `graphiql/dist/`, embedded in the binary, with nothing from a CDN and
-//! under a Content-Security-Policy of `'self'`; the home page at `/`; the schema at
+//! under a Content-Security-Policy of `'self'`; the web console at `/`; the schema at
 //! `/schema.graphql`; and all of it following `SENCO_GRAPHIQL` and `SENCO_INTROSPECTION`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -266,19 +266,92 @@ async fn assets_answer_304_to_a_matching_etag_and_404_when_unknown() {
 }
 
 #[tokio::test]
-async fn home_page_links_graphiql_and_the_schema() {
+async fn home_is_the_web_console_under_a_strict_self_only_csp_with_its_assets_served() {
     let s = TestServer::start().await;
     let resp = get(&s, "/").await;
     assert_eq!(resp.status().as_u16(), 200);
     assert!(header(&resp, "content-type").starts_with("text/html"));
     let csp = directives(&header(&resp, "content-security-policy"));
-    assert_eq!(csp["script-src"], ["'self'"], "{csp:?}");
+    for d in [
+        "script-src",
+        "style-src",
+        "connect-src",
+        "img-src",
+        "font-src",
+    ] {
+        assert_eq!(csp[d], ["'self'"], "{d}: {csp:?}");
+    }
+    assert_eq!(csp["default-src"], ["'none'"], "{csp:?}");
     let html = resp.text().await.unwrap();
-    let links = attributes(&html, "a", "href");
-    assert!(links.iter().any(|l| l == "/graphiql"), "{links:?}");
-    assert!(links.iter().any(|l| l == "/schema.graphql"), "{links:?}");
-    assert!(html.contains("/graphql"), "{html}");
-    assert!(!html.contains("<script"), "{html}");
+    assert!(html.contains("<div id=\"app\">"), "{html}");
+    let scripts = attributes(&html, "script", "src");
+    let styles = attributes(&html, "link", "href");
+    assert!(!scripts.is_empty(), "{html}");
+    for path in scripts.iter().chain(&styles) {
+        assert!(path.starts_with("/assets/"), "{path}");
+        let asset = get(&s, path).await;
+        assert_eq!(asset.status().as_u16(), 200, "{path}");
+        let text = asset.text().await.unwrap();
+        assert!(cdn_references(&text).is_empty(), "{path} refers to a CDN");
+    }
+    // No inline script or style for the CSP to forbid.
+    assert!(
+        !html.contains("<script>") && !html.contains("<style"),
+        "{html}"
+    );
+    assert_eq!(get(&s, "/assets/nope.js").await.status().as_u16(), 404);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_console_settings_name_the_oidc_provider_only_when_one_is_configured() {
+    let s = TestServer::start().await;
+    let plain: serde_json::Value = get(&s, "/console/config.json").await.json().await.unwrap();
+    assert_eq!(plain["oidc"], serde_json::Value::Null, "{plain}");
+    s.stop().await;
+    let s = TestServer::start_with(&[
+        ("SENCO_OIDC_ISSUER", "https://login.example.org/realms/la"),
+        ("SENCO_OIDC_CLIENT_ID", "senco-console"),
+    ])
+    .await;
+    let with: serde_json::Value = get(&s, "/console/config.json").await.json().await.unwrap();
+    assert_eq!(
+        with["oidc"]["issuer"],
+        "https://login.example.org/realms/la"
+    );
+    assert_eq!(with["oidc"]["clientId"], "senco-console");
+    let csp = directives(&header(&get(&s, "/").await, "content-security-policy"));
+    assert_eq!(
+        csp["connect-src"],
+        ["'self'", "https://login.example.org"],
+        "{csp:?}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn the_console_operations_are_the_default_trusted_documents() {
+    let manifest: std::collections::HashMap<String, String> = serde_json::from_slice(
+        &std::fs::read(repo_root().join("web/dist/trusted-documents.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(manifest.len() >= 5, "{manifest:?}");
+    let s = TestServer::start_with(&[("SENCO_TRUSTED_DOCUMENTS_ONLY", "true")]).await;
+    let (id, _) = manifest
+        .iter()
+        .find(|(_, doc)| doc.starts_with("query Viewer"))
+        .unwrap();
+    let resp = s
+        .client
+        .post(format!("{}/graphql", s.base))
+        .bearer_auth(token("la-officer", "la:202:read"))
+        .json(&serde_json::json!({ "documentId": id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["data"]["viewer"]["scopes"][0], "la:202:read", "{body}");
     s.stop().await;
 }
 
@@ -293,7 +366,7 @@ async fn schema_graphql_is_the_sdl() {
 }
 
 #[tokio::test]
-async fn graphiql_is_404_when_senco_graphiql_is_false_and_home_does_not_link_it() {
+async fn graphiql_is_404_when_senco_graphiql_is_false() {
     let s = TestServer::start_with(&[("SENCO_GRAPHIQL", "false")]).await;
     let asset = built_files()
         .into_iter()
@@ -305,17 +378,10 @@ async fn graphiql_is_404_when_senco_graphiql_is_false_and_home_does_not_link_it(
         assert_eq!(resp.status().as_u16(), 404, "{path}");
         assert!(header(&resp, "content-type").starts_with("application/json"));
     }
-    let home = get(&s, "/").await;
-    assert_eq!(home.status().as_u16(), 200);
-    let html = home.text().await.unwrap();
-    let links = attributes(&html, "a", "href");
-    assert!(
-        !links.iter().any(|l| l.starts_with("/graphiql")),
-        "{links:?}"
-    );
-    assert!(html.contains("SENCO_GRAPHIQL=false"), "{html}");
-    assert!(links.iter().any(|l| l == "/schema.graphql"), "{links:?}");
-    // The API itself still answers.
+    let settings: serde_json::Value = get(&s, "/console/config.json").await.json().await.unwrap();
+    assert_eq!(settings["graphiql"], false);
+    // The console and the API itself still answer.
+    assert_eq!(get(&s, "/").await.status().as_u16(), 200);
     s.ok(&admin(), "{ viewer { sub } }", serde_json::json!({}))
         .await;
     s.stop().await;
@@ -325,9 +391,6 @@ async fn graphiql_is_404_when_senco_graphiql_is_false_and_home_does_not_link_it(
 async fn schema_is_not_published_when_introspection_is_off() {
     let s = TestServer::start_with(&[("SENCO_INTROSPECTION", "false")]).await;
     assert_eq!(get(&s, "/schema.graphql").await.status().as_u16(), 404);
-    let html = get(&s, "/").await.text().await.unwrap();
-    let links = attributes(&html, "a", "href");
-    assert!(!links.iter().any(|l| l == "/schema.graphql"), "{links:?}");
-    assert!(links.iter().any(|l| l == "/graphiql"), "{links:?}");
+    assert_eq!(get(&s, "/graphiql").await.status().as_u16(), 200);
     s.stop().await;
 }

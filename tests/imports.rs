@@ -486,3 +486,37 @@ async fn an_unclosed_quote_in_the_census_costs_one_row_reported_by_line() {
     accounts_for_every_row(&out);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A broken copy of the real census file: bytes that are not UTF-8 on line 6 (as when a row
+/// is pasted in from a Windows-1252 spreadsheet) cost that row only, reported by line; the
+/// rest of the file, UTF-8 with its BOM, loads.
+#[tokio::test]
+async fn bytes_that_are_not_utf8_in_the_census_cost_one_row_reported_by_line() {
+    let bytes = std::fs::read(data("england_census_performance_tables.csv")).unwrap();
+    let mut lines: Vec<Vec<u8>> = bytes
+        .split_inclusive(|b| *b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
+    // Line 6 (index 5): a school type with a Windows-1252 byte in it.
+    let at = lines[5]
+        .windows(6)
+        .position(|w| w == b"State-")
+        .expect("line 6 is a state school");
+    lines[5].splice(at..at + 5, b"St\xE4te".iter().copied());
+    let dir = std::env::temp_dir().join(format!("senco-encoding-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("census.csv");
+    std::fs::write(&file, lines.concat()).unwrap();
+    let db = TestDb::new().await;
+    let out = import(&db, "import-census", &file);
+    assert!(
+        out.contains("23942 rows read: 23938 inserted, 0 updated, 0 unchanged, 4 skipped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 6: the row holds bytes that are not UTF-8"),
+        "{out}"
+    );
+    accounts_for_every_row(&out);
+    std::fs::remove_dir_all(dir).ok();
+}

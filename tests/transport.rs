@@ -456,6 +456,72 @@ async fn metrics_are_prometheus_text() {
 }
 
 #[tokio::test]
+async fn metrics_count_requests_by_operation_and_outcome_with_latency_and_pool_use() {
+    let s = TestServer::start().await;
+    // Names taken from the documents: no request sends `operationName`.
+    s.ok(
+        &admin(),
+        "query MetricsProbeOk { schools { totalCount } }",
+        json!({}),
+    )
+    .await;
+    let (code, _) = s
+        .err(
+            Some(&admin()),
+            "query MetricsProbeRefused { schools(first: 1000) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT");
+    let text = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let has = |needles: &[&str]| {
+        text.lines()
+            .any(|l| !l.starts_with('#') && needles.iter().all(|n| l.contains(n)))
+    };
+    assert!(
+        has(&[
+            "senco_graphql_requests_total{",
+            "operation=\"MetricsProbeOk\"",
+            "outcome=\"ok\"",
+            "status=\"200\""
+        ]),
+        "{text}"
+    );
+    assert!(
+        has(&[
+            "senco_graphql_requests_total{",
+            "operation=\"MetricsProbeRefused\"",
+            "outcome=\"BAD_USER_INPUT\""
+        ]),
+        "{text}"
+    );
+    assert!(
+        has(&[
+            "senco_graphql_request_duration_seconds_bucket{",
+            "operation=\"MetricsProbeOk\""
+        ]),
+        "{text}"
+    );
+    for gauge in [
+        "senco_db_pool_max_connections ",
+        "senco_db_pool_connections{state=\"idle\"}",
+        "senco_db_pool_connections{state=\"in_use\"}",
+        "senco_sql_statements_total ",
+    ] {
+        assert!(has(&[gauge]), "no {gauge} in {text}");
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn unknown_path_is_404_json() {
     let s = TestServer::start().await;
     for (method, path) in [

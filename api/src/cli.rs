@@ -129,8 +129,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let db = migrated(&config).await?;
-            demo::seed(&db).await?;
-            println!("demo data loaded");
+            let seeded = demo::seed(&db).await?;
+            println!("{seeded}");
             Ok(())
         }
         Command::Recompute => {
@@ -245,7 +245,7 @@ async fn import_file(
     };
     let summary = match kind {
         Import::Census => {
-            let text = crate::import::text::decode(&bytes);
+            let text = crate::import::text::decode_utf8(&bytes);
             let (rows, rejected) = crate::import::census::parse(&text);
             if let Some(why) = header_refused(&rejected) {
                 return Err(wrong(why));

@@ -65,7 +65,12 @@ pub struct Config {
     pub max_depth: usize,
     /// `SENCO_MAX_COMPLEXITY`.
     pub max_complexity: usize,
-    /// `SENCO_TRUSTED_DOCUMENTS`, read and checked at start-up.
+    /// `SENCO_OIDC_ISSUER`: the OpenID Connect provider the web console signs in with.
+    pub oidc_issuer: Option<String>,
+    /// `SENCO_OIDC_CLIENT_ID`: the console's client id at that provider.
+    pub oidc_client_id: Option<String>,
+    /// `SENCO_TRUSTED_DOCUMENTS`, read and checked at start-up; the web console's own
+    /// operations when unset.
     pub trusted_documents: std::sync::Arc<crate::trusted::TrustedDocuments>,
     /// `SENCO_TRUSTED_DOCUMENTS_ONLY`.
     pub trusted_documents_only: bool,
@@ -197,8 +202,10 @@ impl Config {
             trusted_documents: std::sync::Arc::new(match get("SENCO_TRUSTED_DOCUMENTS") {
                 Some(path) => crate::trusted::TrustedDocuments::load(std::path::Path::new(&path))
                     .map_err(|m| bad("SENCO_TRUSTED_DOCUMENTS", m))?,
-                None => crate::trusted::TrustedDocuments::default(),
+                None => crate::trusted::TrustedDocuments::console(),
             }),
+            oidc_issuer: get("SENCO_OIDC_ISSUER"),
+            oidc_client_id: get("SENCO_OIDC_CLIENT_ID"),
             trusted_documents_only: parse_bool(&get, "SENCO_TRUSTED_DOCUMENTS_ONLY", false)?,
             request_timeout: Duration::from_millis(timeout_ms),
             db_max_connections: parse(&get, "SENCO_DB_MAX_CONNECTIONS", "8")?,

@@ -119,6 +119,25 @@ impl Db {
         })
     }
 
+    /// Connections the pool holds at most.
+    pub fn pool_size(&self) -> u32 {
+        self.pool_size
+    }
+
+    /// The pool's connections: (open, idle).
+    pub fn pool_connections(&self) -> (u32, usize) {
+        match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        }
+    }
+
     /// The backend.
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()

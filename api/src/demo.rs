@@ -1,13 +1,19 @@
 //! The demo data set and the development secret, for the embedded default start.
 //!
-//! The demo loads real census rows for a few London LAs through the same import code as
-//! `import-census`, then adds a fictional trust spanning two LAs so that every kind of
-//! token has something to see.
+//! The demo is a working LA, not an empty shell: the real schools and rolls of three London
+//! LAs (Camden, Greenwich and Hackney) from the census file the product carries, loaded
+//! through the same import code as `import-census`, with the benchmark's generator
+//! (`dataset`) adding what an LA would have recorded: SENCO histories (every qualification
+//! status among them), six terms of termly reports (a few missing, some amended, some
+//! overspent) and shared-SENCO clusters (some sound, some not). A fictional trust spans two
+//! of the LAs so that every kind of token has something to see. The census has no school
+//! names: schools are called, for example, "Primary school 100008 (Camden)" until a GIAS
+//! import gives them their real names (the one demo school in the GIAS sample has its own).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use entity::{school, trust};
+use entity::{person, school, trust};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -16,44 +22,85 @@ use sea_orm::{
 use crate::config::{Config, Secret};
 use crate::db::Db;
 use crate::error::ApiResult;
-use crate::import::census;
 
 /// The census file the product carries (Open Government Licence v3.0; see data/README.md).
 pub const CENSUS_CSV: &[u8] = include_bytes!("../../data/england_census_performance_tables.csv");
 /// The GIAS sample the product carries.
 pub const GIAS_SAMPLE_CSV: &[u8] = include_bytes!("../../data/gias_edubase_sample_2018.csv");
 
-/// LAs whose census rows the demo loads: City of London, Camden and Greenwich.
-pub const DEMO_LAS: [i32; 3] = [201, 202, 203];
+/// LAs whose census rows the demo loads: Camden, Greenwich and Hackney.
+pub const DEMO_LAS: [i32; 3] = [202, 203, 204];
+/// The LA the demo's LA tokens are for (Camden).
+pub const DEMO_LA: i32 = 202;
 /// The demo trust's UID (fictional trust, real schools).
 pub const DEMO_TRUST_UID: i32 = 2044;
+/// Terms of termly reports the demo holds, ending with the latest that fell due.
+const DEMO_TERMS: usize = 6;
 
 /// Whether the database holds no school yet.
 pub async fn is_empty(db: &Db) -> ApiResult<bool> {
     Ok(school::Entity::find().count(&db.conn).await? == 0)
 }
 
-/// Loads the demo data set. Idempotent.
-pub async fn seed(db: &Db) -> anyhow::Result<()> {
-    let text = crate::import::text::decode(CENSUS_CSV);
-    let (rows, _) = census::parse(&text);
-    let rows: Vec<_> = rows
+/// Loads the demo data set into a migrated database. A database that already holds SENCO
+/// data is left as it is (the demo is generated with its own row ids), so running it twice
+/// changes nothing.
+pub async fn seed(db: &Db) -> anyhow::Result<Seeded> {
+    if person::Entity::find().count(&db.conn).await? > 0 {
+        return Ok(Seeded::AlreadyThere);
+    }
+    let plan = crate::dataset::Plan {
+        las: Some(DEMO_LAS.to_vec()),
+        terms: DEMO_TERMS,
+        submitted_by: "demo-seed",
+        sound_first_cluster: true,
+        vacuum: false,
+    };
+    let today = crate::graphql::today();
+    let built = crate::dataset::build(db, CENSUS_CSV, &plan, today, &|m| {
+        tracing::debug!("demo: {}", m.trim())
+    })
+    .await?;
+    let (rows, rejected) =
+        crate::import::gias::parse(GIAS_SAMPLE_CSV).map_err(anyhow::Error::msg)?;
+    let rows = rows
         .into_iter()
         .filter(|r| DEMO_LAS.contains(&r.la_code))
         .collect();
     let quiet = |_: u64, _: u64| {};
-    crate::service::imports::census_rows(db, rows, Vec::new(), &quiet)
-        .await
-        .map_err(|e| anyhow::anyhow!("demo census load failed: {e:?}"))?;
-    let (rows, rejected) =
-        crate::import::gias::parse(GIAS_SAMPLE_CSV).map_err(anyhow::Error::msg)?;
     crate::service::imports::gias_rows(db, rows, rejected, &quiet)
         .await
         .map_err(|e| anyhow::anyhow!("demo GIAS load failed: {e:?}"))?;
     seed_trust(db)
         .await
         .map_err(|e| anyhow::anyhow!("demo trust failed: {e:?}"))?;
-    Ok(())
+    Ok(Seeded::Built(built.counts))
+}
+
+/// What `seed` did.
+#[derive(Debug)]
+pub enum Seeded {
+    /// The data set was built: rows per table.
+    Built(Vec<(&'static str, u64)>),
+    /// The database already held SENCO data; nothing was added.
+    AlreadyThere,
+}
+
+impl std::fmt::Display for Seeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Built(counts) => {
+                let rows: Vec<String> = counts.iter().map(|(t, n)| format!("{t} {n}")).collect();
+                write!(f, "demo data loaded: {}", rows.join(", "))
+            }
+            Self::AlreadyThere => {
+                write!(
+                    f,
+                    "the database already holds SENCO data: demo data not loaded"
+                )
+            }
+        }
+    }
 }
 
 /// A fictional trust with four primaries in Camden and three in Greenwich.
@@ -113,8 +160,9 @@ pub async fn print_banner(
 ) -> anyhow::Result<()> {
     println!();
     println!("SENCO Oversight is running (demo mode).");
+    println!("  Console:   http://{addr}/");
     if config.graphiql {
-        println!("  GraphiQL:  http://{addr}/graphiql");
+        println!("  GraphiQL:  http://{addr}/graphiql  (add #token=<token> to sign it in)");
     }
     println!("  GraphQL:   http://{addr}/graphql");
     let Some(secret) = secret else {
@@ -126,33 +174,51 @@ pub async fn print_banner(
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?
         .unwrap_or(100000);
-    println!("Example tokens (valid 8 hours); paste one into GraphiQL's headers as");
-    println!("  {{\"Authorization\": \"Bearer <token>\"}}");
-    for (label, sub, scope) in [
-        (
-            "LA 202 (Camden) SEND team",
-            "camden-send-team",
-            "la:202:read".to_string(),
-        ),
-        (
-            "Trust 2044 reporting",
-            "trust-2044-reports",
-            format!("trust:{DEMO_TRUST_UID}:read"),
-        ),
-        (
-            "School front end",
-            "school-front-end",
-            format!("school:{school}:write"),
-        ),
-    ] {
-        let token = crate::auth::issue_token(config, secret, sub, &scope, ttl)?;
-        println!("\n  {label} ({scope}):\n  {token}");
+    println!("Example tokens (valid 8 hours). Each link opens the console signed in with it; or");
+    println!("send the token yourself as the header  Authorization: Bearer <token>");
+    for role in roles(school) {
+        let token = crate::auth::issue_token(config, secret, role.sub, &role.scope, ttl)?;
+        println!("\n  {} ({}):\n  {token}", role.label, role.scope);
+        println!("  http://{addr}/#token={token}");
     }
     println!(
-        "\nTry: {{ schools(filter: {{laCode: 202}}, first: 5) {{ totalCount edges {{ node {{ urn name phase }} }} }} }}"
+        "\nTry: {{ qualificationDeadlines(filter: {{laCode: {DEMO_LA}}}, first: 5) {{ totalCount statusCounts {{ status count }} edges {{ node {{ deadline status school {{ name }} }} }} }} }}"
     );
     println!(
         "More tokens (from the clone): cargo run --release -- token --sub NAME --scope \"la:202:write\" --ttl 8h\n"
     );
     Ok(())
+}
+
+/// A kind of user the banner prints a token for.
+struct Role {
+    label: &'static str,
+    sub: &'static str,
+    scope: String,
+}
+
+/// The users of SPEC section 1 that the demo has data for, with `school` as the school.
+fn roles(school: i32) -> Vec<Role> {
+    vec![
+        Role {
+            label: "LA 202 (Camden) SEND team dashboard",
+            sub: "camden-send-team",
+            scope: format!("la:{DEMO_LA}:read"),
+        },
+        Role {
+            label: "LA 202 (Camden) SEND officer, who also records SENCOs and clusters",
+            sub: "camden-send-officer",
+            scope: format!("la:{DEMO_LA}:write"),
+        },
+        Role {
+            label: "Trust 2044 reporting",
+            sub: "trust-2044-reports",
+            scope: format!("trust:{DEMO_TRUST_UID}:read"),
+        },
+        Role {
+            label: "A school's own front end",
+            sub: "school-front-end",
+            scope: format!("school:{school}:write"),
+        },
+    ]
 }

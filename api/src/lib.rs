@@ -23,6 +23,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dataset;
 pub mod db;
 pub mod demo;
 pub mod domain;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Whole responses to repeated queries.
     pub responses: Arc<freshness::ResponseCache>,
+    /// The operation names `/metrics` counts requests under.
+    pub operations: Arc<http::observe::Operations>,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ impl AppState {
             verifier: Arc::new(verifier),
             metrics: metrics_handle(),
             responses: Arc::default(),
+            operations: Arc::default(),
         })
     }
 }
@@ -123,6 +127,8 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(http::health))
         .route("/metrics", get(http::metrics))
         .route("/", get(http::home))
+        .route("/assets/{*path}", get(http::console_asset))
+        .route("/console/config.json", get(http::console_config))
         .route("/export/{file}", get(http::export::export));
     if state.config.introspection {
         router = router.route("/schema.graphql", get(http::schema));

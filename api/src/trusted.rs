@@ -50,6 +50,14 @@ impl TrustedDocuments {
         Self::parse(&text).map_err(|m| format!("{}: {m}", path.display()))
     }
 
+    /// The web console's own operations, as its build wrote them (`web/dist`); none when
+    /// the embedded build has no manifest.
+    pub fn console() -> Self {
+        crate::http::console_documents()
+            .and_then(|json| Self::parse(&json).ok())
+            .unwrap_or_default()
+    }
+
     /// The document under `id`.
     pub fn get(&self, id: &str) -> Option<&str> {
         self.by_id.get(id).map(String::as_str)

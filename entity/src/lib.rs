@@ -7,6 +7,7 @@ pub mod audit_event;
 pub mod cluster;
 pub mod cluster_member;
 pub mod facts_version;
+pub mod import_run;
 pub mod local_authority;
 pub mod person;
 pub mod prior_senco_service;

@@ -11,7 +11,26 @@ import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
 
 const PLACEHOLDER = 'Bearer <paste a token>';
 
-const DEFAULT_HEADERS = JSON.stringify({ Authorization: PLACEHOLDER }, null, 2);
+// A link such as /graphiql#token=eyJ... (the demo banner prints one per role) signs the page in:
+// the token goes into the headers and the fragment is removed from the address at once, so it
+// is neither kept in the browser's history nor copied along with the address.
+function tokenFromFragment(): string | null {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+  if (token === null) return null;
+  window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  // Tabs left from an earlier token would keep its headers: start afresh with this one.
+  for (const key of Object.keys(sessionStorage)) {
+    if (key.startsWith('graphiql:')) sessionStorage.removeItem(key);
+  }
+  return token.trim();
+}
+
+const signedIn = tokenFromFragment();
+const DEFAULT_HEADERS = JSON.stringify(
+  { Authorization: signedIn ? `Bearer ${signedIn}` : PLACEHOLDER },
+  null,
+  2,
+);
 
 const DEFAULT_QUERY = `# SENCO Oversight: put a token in the headers below
 # (the demo prints some when it starts), then run:

@@ -14,7 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{GRAPHQL_RESPONSE, plain_error, principal, unauthorized, wants_graphql_response};
+use super::{
+    GRAPHQL_RESPONSE, observe, plain_error, principal, unauthorized, wants_graphql_response,
+};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::freshness::{Counters, Depends};
@@ -338,11 +340,25 @@ async fn execute(
         .take(64)
         .collect();
     let Some(principal) = principal(&state, &headers) else {
-        log_request(&operation, StatusCode::UNAUTHORIZED, started, 0);
+        log_request(
+            &state,
+            &operation,
+            StatusCode::UNAUTHORIZED,
+            started,
+            "UNAUTHENTICATED",
+            0,
+        );
         return unauthorized(&headers);
     };
     if state.config.trusted_documents_only && !trusted && !principal.admin {
-        log_request(&operation, StatusCode::FORBIDDEN, started, 1);
+        log_request(
+            &state,
+            &operation,
+            StatusCode::FORBIDDEN,
+            started,
+            "FORBIDDEN",
+            1,
+        );
         return plain_error(
             StatusCode::FORBIDDEN,
             &headers,
@@ -370,7 +386,15 @@ async fn execute(
     };
     let cost = analysis.map(|a| a.cost);
     if let Some(refused) = analysis.and_then(|a| refuse(&state.config, a)) {
-        return respond(&operation, started, &headers, refused, graphql_response, ct);
+        return respond(
+            &state,
+            &operation,
+            started,
+            &headers,
+            refused,
+            graphql_response,
+            ct,
+        );
     }
     // A write is never answered from the cache; nor is a query that reads no database,
     // which costs less to answer than to look up (and so touches no database at all).
@@ -381,7 +405,7 @@ async fn execute(
     };
     if let Some(body) = kept.as_ref().and_then(|k| k.body.clone()) {
         metrics::counter!("senco_response_cache_hits_total").increment(1);
-        log_request(&operation, StatusCode::OK, started, 0);
+        log_request(&state, &operation, StatusCode::OK, started, observe::OK, 0);
         return (StatusCode::OK, [(header::CONTENT_TYPE, ct)], body).into_response();
     }
     let counters = kept.as_ref().map(|k| k.counters.clone());
@@ -400,11 +424,19 @@ async fn execute(
             r
         }
         Err(refused) => {
-            log_request(&operation, StatusCode::SERVICE_UNAVAILABLE, started, 1);
+            log_request(
+                &state,
+                &operation,
+                StatusCode::SERVICE_UNAVAILABLE,
+                started,
+                "SERVICE_UNAVAILABLE",
+                1,
+            );
             return refused;
         }
     };
     let errors = response.errors.len();
+    let outcome = outcome(&response);
     let busy = response.errors.iter().any(|e| {
         e.extensions
             .as_ref()
@@ -425,7 +457,14 @@ async fn execute(
     };
     if busy {
         // Nothing was changed: the client may send the same request again shortly.
-        log_request(&operation, StatusCode::SERVICE_UNAVAILABLE, started, errors);
+        log_request(
+            &state,
+            &operation,
+            StatusCode::SERVICE_UNAVAILABLE,
+            started,
+            "SERVICE_UNAVAILABLE",
+            errors,
+        );
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::CONTENT_TYPE, ct), (header::RETRY_AFTER, "1")],
@@ -433,7 +472,7 @@ async fn execute(
         )
             .into_response();
     }
-    log_request(&operation, status, started, errors);
+    log_request(&state, &operation, status, started, &outcome, errors);
     if errors == 0
         && let Some(k) = kept
     {
@@ -508,6 +547,7 @@ fn refuse(config: &crate::config::Config, a: cost::Analysis) -> Option<async_gra
 
 /// Sends a response made without executing (a refusal), logged like any other.
 fn respond(
+    state: &AppState,
     operation: &str,
     started: Instant,
     headers: &HeaderMap,
@@ -516,9 +556,10 @@ fn respond(
     ct: &'static str,
 ) -> Response {
     let errors = response.errors.len();
+    let outcome = outcome(&response);
     match encode(response, graphql_response) {
         Ok((status, body)) => {
-            log_request(operation, status, started, errors);
+            log_request(state, operation, status, started, &outcome, errors);
             (status, [(header::CONTENT_TYPE, ct)], body).into_response()
         }
         Err(e) => {
@@ -740,18 +781,32 @@ fn give_code(e: &mut ServerError) {
     ext.set("field", field);
 }
 
-fn log_request(operation: &str, status: StatusCode, started: Instant, errors: usize) {
-    let elapsed = started.elapsed();
-    metrics::counter!("senco_graphql_requests_total", "status" => status.as_u16().to_string())
-        .increment(1);
-    metrics::histogram!("senco_graphql_request_duration_seconds").record(elapsed.as_secs_f64());
-    tracing::info!(
+/// `ok`, or the code of the response's first error (what `/metrics` counts it under).
+fn outcome(response: &async_graphql::Response) -> String {
+    let Some(first) = response.errors.first() else {
+        return observe::OK.into();
+    };
+    match first.extensions.as_ref().and_then(|x| x.get("code")) {
+        Some(Value::String(code)) => code.clone(),
+        _ => "BAD_USER_INPUT".into(),
+    }
+}
+
+fn log_request(
+    state: &AppState,
+    operation: &str,
+    status: StatusCode,
+    started: Instant,
+    outcome: &str,
+    errors: usize,
+) {
+    state.operations.finished(observe::Finished {
         operation,
-        status = status.as_u16(),
+        status,
+        outcome,
         errors,
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
-        "graphql request"
-    );
+        started,
+    });
 }
 
 #[cfg(test)]

@@ -13,10 +13,13 @@ use crate::auth::Principal;
 
 pub mod export;
 mod graphql;
+pub mod observe;
 mod pages;
 
 pub use graphql::{graphql_get, graphql_post};
-pub use pages::{graphiql, graphiql_asset, home, schema};
+pub use pages::{
+    console_asset, console_config, console_documents, graphiql, graphiql_asset, home, schema,
+};
 
 /// The media type of GraphQL responses (GraphQL over HTTP).
 pub(crate) const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -42,7 +45,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    metrics::counter!("senco_sql_statements_total").absolute(state.db.statements.get());
+    observe::scrape(&state.db).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

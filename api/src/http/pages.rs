@@ -1,10 +1,12 @@
-//! The pages the binary serves itself (SPEC section 6): the home page at `/`, GraphiQL at
+//! The pages the binary serves itself (SPEC sections 6 and 8): the web console at `/` with
+//! its assets under `/assets/` and its settings at `/console/config.json`, GraphiQL at
 //! `/graphiql` with its assets under `/graphiql/assets/`, and the schema at
 //! `/schema.graphql`.
 //!
-//! GraphiQL is built once from `graphiql/` (Vite, the `graphiql` npm package) into
-//! `graphiql/dist/`, which is committed and embedded here at compile time, so building the
-//! binary needs no Node.js and a page holding a token loads nothing from a CDN.
+//! Both are built once by Vite, the console from `web/` and GraphiQL from `graphiql/` (the
+//! `graphiql` npm package), into `dist/` folders that are committed and embedded here at
+//! compile time, so building the binary needs no Node.js and a page holding a token loads
+//! nothing from a CDN.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,6 +21,44 @@ use crate::AppState;
 #[derive(rust_embed::Embed)]
 #[folder = "../graphiql/dist"]
 struct GraphiQLBuild;
+
+/// The web console as built by `npm run build` in `web/`.
+#[derive(rust_embed::Embed)]
+#[folder = "../web/dist"]
+struct ConsoleBuild;
+
+/// The trusted documents the console's build made from its own operations: the default
+/// `SENCO_TRUSTED_DOCUMENTS` (SPEC 6 and 8).
+pub fn console_documents() -> Option<String> {
+    ConsoleBuild::get("trusted-documents.json")
+        .map(|f| String::from_utf8_lossy(&f.data).into_owned())
+}
+
+/// The console's Content-Security-Policy: everything from this server alone, no inline
+/// script or style; `connect-src` adds the OpenID Connect issuer's origin when one is
+/// configured, since the browser fetches its discovery document and exchanges the code at
+/// its token endpoint.
+fn console_csp(issuer: Option<&str>) -> String {
+    let extra = issuer
+        .and_then(url_origin)
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'none'; script-src 'self'; connect-src 'self'{extra}; style-src 'self'; \
+         img-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL.
+fn url_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty() && !host.contains(['\'', ' ', ';'])).then(|| format!("{scheme}://{host}"))
+}
 
 /// The Content-Security-Policy of every page served here: the least GraphiQL runs under.
 ///
@@ -43,64 +83,41 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Pages name the assets of the current build (and reflect the configuration): always ask.
 const REVALIDATE: &str = "no-cache";
 
-/// `GET /`: a short page pointing at what this server offers, until the web console
-/// (SPEC section 8) takes its place. It links only what the configuration serves.
-pub async fn home(State(state): State<AppState>) -> Response {
-    let graphiql = if state.config.graphiql {
-        r#"<li><a href="/graphiql">GraphiQL</a>: write and run queries in the browser;
-  paste a bearer token into its request headers.</li>"#
-    } else {
-        "<li>GraphiQL is switched off on this server (<code>SENCO_GRAPHIQL=false</code>).</li>"
+/// `GET /`: the web console's page.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let csp = console_csp(state.config.oidc_issuer.as_deref());
+    embedded::<ConsoleBuild>("index.html", &headers, REVALIDATE, &csp)
+}
+
+/// `GET /assets/{*path}`: the console's scripts and styles.
+pub async fn console_asset(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let csp = console_csp(state.config.oidc_issuer.as_deref());
+    embedded::<ConsoleBuild>(&format!("assets/{path}"), &headers, IMMUTABLE, &csp)
+}
+
+/// `GET /console/config.json`: what the console needs to know of this server's settings
+/// before sign-in: the OpenID Connect provider, if any (no secret: the console is a public
+/// client using PKCE), and whether GraphiQL is served.
+pub async fn console_config(State(state): State<AppState>) -> Response {
+    let oidc = match (&state.config.oidc_issuer, &state.config.oidc_client_id) {
+        (Some(issuer), Some(client_id)) => serde_json::json!({
+            "issuer": issuer,
+            "clientId": client_id,
+            "audience": state.config.jwt_audience,
+        }),
+        _ => serde_json::Value::Null,
     };
-    let schema = if state.config.introspection {
-        r#"<li><a href="/schema.graphql">The schema</a>, in the GraphQL schema language.</li>"#
-    } else {
-        "<li>The schema is not published here: introspection is switched off \
-         (<code>SENCO_INTROSPECTION=false</code>).</li>"
-    };
-    let readme = match env!("CARGO_PKG_REPOSITORY") {
-        "" => "<li>How to run, configure and call it: <code>README.md</code> at the root of \
-               the source.</li>"
-            .to_string(),
-        repo => format!(
-            r#"<li><a href="{repo}#readme">The README</a>: how to run, configure and call it.</li>"#
-        ),
-    };
-    let body = format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>SENCO Oversight</title>
-<style>
-body {{ font-family: system-ui, sans-serif; line-height: 1.5; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #0b0c0c; }}
-a {{ color: #1d4f91; }}
-code {{ font-size: 0.95em; }}
-</style>
-</head>
-<body>
-<main>
-<h1>SENCO Oversight</h1>
-<p>A GraphQL API with which local authorities and academy trusts oversee the SENCOs of
-their schools. A web console will be served here; until then:</p>
-<ul>
-{graphiql}
-{schema}
-<li>GraphQL: <code>POST /graphql</code> with <code>Authorization: Bearer &lt;token&gt;</code>.</li>
-{readme}
-<li><a href="/health">Health</a> and <a href="/metrics">metrics</a>.</li>
-</ul>
-</main>
-</body>
-</html>
-"#
-    );
+    let body = serde_json::json!({ "oidc": oidc, "graphiql": state.config.graphiql });
     page(
         StatusCode::OK,
-        "text/html; charset=utf-8",
+        "application/json",
         REVALIDATE,
-        body.into_bytes(),
+        body.to_string().into_bytes(),
+        CSP,
     )
 }
 
@@ -112,23 +129,29 @@ pub async fn schema() -> Response {
         "text/plain; charset=utf-8",
         REVALIDATE,
         crate::graphql::sdl().into_bytes(),
+        CSP,
     )
 }
 
 /// `GET /graphiql`: GraphiQL's page.
 pub async fn graphiql(headers: HeaderMap) -> Response {
-    embedded("index.html", &headers, REVALIDATE)
+    embedded::<GraphiQLBuild>("index.html", &headers, REVALIDATE, CSP)
 }
 
 /// `GET /graphiql/assets/{*path}`: its scripts, styles, workers and fonts.
 pub async fn graphiql_asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    embedded(&format!("assets/{path}"), &headers, IMMUTABLE)
+    embedded::<GraphiQLBuild>(&format!("assets/{path}"), &headers, IMMUTABLE, CSP)
 }
 
 /// One embedded file with its media type, an `ETag` from its content, and `304` when the
 /// browser already has it. A name not in the build (`..` included) is `404`.
-fn embedded(name: &str, request: &HeaderMap, cache: &'static str) -> Response {
-    let Some(file) = GraphiQLBuild::get(name) else {
+fn embedded<B: rust_embed::Embed>(
+    name: &str,
+    request: &HeaderMap,
+    cache: &'static str,
+    csp: &str,
+) -> Response {
+    let Some(file) = B::get(name) else {
         return super::not_found_response();
     };
     let etag = format!(
@@ -149,9 +172,21 @@ fn embedded(name: &str, request: &HeaderMap, cache: &'static str) -> Response {
         mime.to_string()
     };
     let mut response = if fresh {
-        page(StatusCode::NOT_MODIFIED, &content_type, cache, Vec::new())
+        page(
+            StatusCode::NOT_MODIFIED,
+            &content_type,
+            cache,
+            Vec::new(),
+            csp,
+        )
     } else {
-        page(StatusCode::OK, &content_type, cache, file.data.into_owned())
+        page(
+            StatusCode::OK,
+            &content_type,
+            cache,
+            file.data.into_owned(),
+            csp,
+        )
     };
     if let Ok(v) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(header::ETAG, v);
@@ -160,17 +195,22 @@ fn embedded(name: &str, request: &HeaderMap, cache: &'static str) -> Response {
 }
 
 /// A response with the headers every page and asset here carries.
-fn page(status: StatusCode, content_type: &str, cache: &'static str, body: Vec<u8>) -> Response {
+fn page(
+    status: StatusCode,
+    content_type: &str,
+    cache: &'static str,
+    body: Vec<u8>,
+    csp: &str,
+) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(content_type) {
         h.insert(header::CONTENT_TYPE, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    if let Ok(v) = HeaderValue::from_str(csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

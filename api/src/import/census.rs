@@ -89,7 +89,7 @@ impl Columns {
 
 /// Parses the whole file: the schools, and the rows that could not be used.
 ///
-/// Takes text, not bytes: decode the file with [`text::decode`] first (a leading BOM is
+/// Takes text, not bytes: decode the file with [`text::decode_utf8`] first (a leading BOM is
 /// tolerated either way). A header without the needed columns rejects the file as a whole,
 /// reported as line 1.
 pub fn parse(text: &str) -> (Vec<CensusRow>, Vec<Rejected>) {

@@ -149,6 +149,13 @@ mod table {
                     .to_string();
                 return Some(Err(Rejected { line, reason }));
             }
+            if record.iter().any(|f| f.contains(super::text::BROKEN)) {
+                let reason = "the row holds bytes that are not UTF-8, in a file that is: \
+                              it cannot be read as text and is skipped (re-save the file as \
+                              UTF-8 to keep it)"
+                    .to_string();
+                return Some(Err(Rejected { line, reason }));
+            }
             if record.len() != self.width {
                 let reason = format!(
                     "row has {} fields but the header has {}",
@@ -239,6 +246,26 @@ mod table {
                     Ok((5, "4".into()))
                 ]
             );
+        }
+
+        #[test]
+        fn a_row_with_bytes_that_are_not_utf8_costs_that_row_only() {
+            let bytes = b"\xEF\xBB\xBFa,b\n1,caf\xC3\xA9\n2,bad\xFF\xFEbytes\n3,y\n";
+            let text = crate::import::text::decode_utf8(bytes);
+            let rows: Vec<Result<(u64, String), (u64, String)>> = Table::open(&text)
+                .unwrap()
+                .map(|r| {
+                    r.map(|(l, rec)| (l, rec[1].to_string()))
+                        .map_err(|e| (e.line, e.reason))
+                })
+                .collect();
+            assert_eq!(rows[0], Ok((2, "café".into())));
+            assert!(
+                matches!(&rows[1], Err((3, reason)) if reason.contains("not UTF-8")),
+                "{rows:?}"
+            );
+            assert_eq!(rows[2], Ok((4, "y".into())));
+            assert_eq!(rows.len(), 3);
         }
 
         fn expected(rows: &[(u64, &str)]) -> Vec<(u64, String)> {

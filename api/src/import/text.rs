@@ -12,16 +12,43 @@ use encoding_rs::WINDOWS_1252;
 /// 0xE0, which UTF-8 requires to start a three-byte sequence), so "valid UTF-8, else
 /// Windows-1252" tells the two apart without a header or a guess. Windows-1252 decoding
 /// cannot fail: encoding_rs maps every byte to a character.
+///
+/// A file that is UTF-8 (it has more well-formed multi-byte sequences than broken ones) but
+/// has a few bytes that are not (a line pasted in from elsewhere, a damaged copy) is decoded
+/// as UTF-8 with each broken sequence replaced by U+FFFD, so that only the rows holding one
+/// are lost, each reported with its line ([`BROKEN`]), rather than the whole file being
+/// misread as Windows-1252. A BOM alone does not decide it: GIAS files have been seen with a
+/// BOM and Windows-1252 text after it.
 pub fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_string(),
-        Err(_) => WINDOWS_1252
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return text.to_string();
+    }
+    let (mut multibyte, mut broken) = (0_usize, 0_usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        broken += usize::from(!chunk.invalid().is_empty());
+    }
+    if multibyte > broken {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        WINDOWS_1252
             .decode_without_bom_handling(bytes)
             .0
-            .into_owned(),
+            .into_owned()
     }
 }
+
+/// The bytes of a file that is UTF-8 by definition (the census file), each sequence that is
+/// not UTF-8 replaced by [`BROKEN`], so that the rows holding one are reported by line.
+pub fn decode_utf8(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// What [`decode`] puts in place of bytes that are not UTF-8 in a UTF-8 file; a row holding
+/// it is rejected with its line number.
+pub const BROKEN: char = char::REPLACEMENT_CHARACTER;
 
 /// Markers the DfE publishes in place of a value, compared after trimming.
 ///
@@ -108,6 +135,23 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_utf8_file_with_one_broken_sequence_stays_utf8_with_the_break_marked() {
+        // The census file is UTF-8 by definition.
+        let text = decode_utf8(b"\xEF\xBB\xBFname\nok\nbad\xFF\n");
+        assert_eq!(text, "name\nok\nbad\u{FFFD}\n");
+        // Others: more good multi-byte sequences than broken ones.
+        let text = decode(b"name\ncaf\xC3\xA9\nna\xC3\xAFve\nbad\xFF\n");
+        assert!(text.starts_with("name\ncafé\nnaïve\n"), "{text}");
+        assert!(text.contains(BROKEN));
+    }
+
+    #[test]
+    fn windows_1252_is_still_read_as_windows_1252() {
+        // 0xE9 is é in Windows-1252 and a broken sequence in UTF-8.
+        assert_eq!(decode(b"St Ren\xE9e's"), "St Renée's");
     }
 
     #[test]

@@ -83,6 +83,22 @@ impl Summary {
     }
 }
 
+/// Notes a finished import in `import_run` (what `/metrics` reports) and returns its summary.
+async fn finished(db: &Db, summary: Summary) -> ApiResult<Summary> {
+    let run = sql::Run {
+        file: summary.what,
+        rows_read: summary.rows,
+        inserted: summary.inserted,
+        updated: summary.updated,
+        unchanged: summary.unchanged,
+        skipped: summary.skipped.len() as u64,
+    };
+    let w = db.begin_write().await?;
+    sql::record_run(w.txn(), run).await?;
+    w.commit(Touched::Nothing).await?;
+    Ok(summary)
+}
+
 /// Runs one batch of `operation` in its own write transaction, recorded as one audit row.
 async fn batch<T>(
     db: &Db,
@@ -201,7 +217,7 @@ pub async fn census_rows(
         done += rows.len() as u64;
         progress(done, total);
     }
-    Ok(summary.with_skipped(skipped))
+    finished(db, summary.with_skipped(skipped)).await
 }
 
 /// Loads GIAS establishment rows: names, kinds, phases, academy flags, trusts, closures.
@@ -264,7 +280,7 @@ pub async fn gias_rows(
         done += rows.len() as u64;
         progress(done, total);
     }
-    Ok(summary.with_skipped(skipped))
+    finished(db, summary.with_skipped(skipped)).await
 }
 
 /// Loads predecessor links: each successor school gets its (latest) predecessor's URN.
@@ -351,5 +367,5 @@ pub async fn link_rows(
         done += pairs.len() as u64;
         progress(done, total);
     }
-    Ok(summary.with_skipped(skipped))
+    finished(db, summary.with_skipped(skipped)).await
 }

@@ -219,3 +219,76 @@ pub async fn set_predecessors<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// One finished import, as `import_run` keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Which file kind (`census`, `GIAS`, `GIAS links`).
+    pub file: &'static str,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows that created a record.
+    pub inserted: u64,
+    /// Rows that changed one.
+    pub updated: u64,
+    /// Rows that changed nothing.
+    pub unchanged: u64,
+    /// Rows skipped.
+    pub skipped: u64,
+}
+
+/// Notes a finished import.
+pub async fn record_run<C: ConnectionTrait>(db: &C, run: Run) -> ApiResult<()> {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    entity::import_run::ActiveModel {
+        file: Set(run.file.to_string()),
+        finished_at: Set(chrono::Utc::now()),
+        rows_read: Set(n(run.rows_read)),
+        inserted: Set(n(run.inserted)),
+        updated: Set(n(run.updated)),
+        unchanged: Set(n(run.unchanged)),
+        skipped: Set(n(run.skipped)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Every import so far, by file kind: runs, the rows of each outcome, and when the last one
+/// finished (seconds since 1970).
+#[derive(Debug, Clone, PartialEq, sea_orm::FromQueryResult)]
+pub struct RunTotals {
+    /// Which file kind.
+    pub file: String,
+    /// Imports finished.
+    pub runs: i64,
+    /// Rows read, inserted, updated, unchanged and skipped over all of them.
+    pub rows_read: i64,
+    /// See `rows_read`.
+    pub inserted: i64,
+    /// See `rows_read`.
+    pub updated: i64,
+    /// See `rows_read`.
+    pub unchanged: i64,
+    /// See `rows_read`.
+    pub skipped: i64,
+    /// When the latest finished.
+    pub last_finished_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// [`RunTotals`] for each file kind imported so far.
+pub async fn run_totals<C: ConnectionTrait>(db: &C) -> ApiResult<Vec<RunTotals>> {
+    use sea_orm::{FromQueryResult, Statement};
+    // PostgreSQL sums BIGINTs as NUMERIC: cast back so that one decoding serves both.
+    let sql = "SELECT file, COUNT(*) AS runs, \
+               CAST(SUM(rows_read) AS BIGINT) AS rows_read, \
+               CAST(SUM(inserted) AS BIGINT) AS inserted, \
+               CAST(SUM(updated) AS BIGINT) AS updated, \
+               CAST(SUM(unchanged) AS BIGINT) AS unchanged, \
+               CAST(SUM(skipped) AS BIGINT) AS skipped, \
+               MAX(finished_at) AS last_finished_at \
+               FROM import_run GROUP BY file ORDER BY file";
+    let stmt = Statement::from_string(db.get_database_backend(), sql);
+    Ok(RunTotals::find_by_statement(stmt).all(db).await?)
+}
