@@ -454,6 +454,7 @@ impl<'a> Generator<'a> {
             provider: Set(provider),
             started_on: Set(started_on),
             completed_on: Set(completed_on),
+            expected_completion_on: Default::default(),
         });
     }
 
