@@ -464,7 +464,7 @@ async fn dfe_check_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Ch
         page,
     )
     .await?;
-    in_chunks(&["TRN", "Date of birth"], trns, |trn| {
+    in_chunks(&["TRN", "Date of birth"], trns, |trn: &String| {
         vec![trn.clone(), String::new()]
     })
 }
