@@ -8,10 +8,12 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-const APPOINT: &str = "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id person { id } } }";
+const APPOINT: &str =
+    "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id person { id } } }";
 const RECORD: &str = "mutation($i: RecordEvidenceCheckInput!) { recordEvidenceCheck(input: $i) { \
     id checkedOn source confirms note person { id } } }";
-const CHECKS: &str = "query($id: ID!) { person(id: $id) { evidenceChecks { id checkedOn source confirms note } } }";
+const CHECKS: &str =
+    "query($id: ID!) { person(id: $id) { evidenceChecks { id checkedOn source confirms note } } }";
 
 /// Appoints a SENCO at `urn` (admin) and returns the person's id.
 async fn appoint(s: &TestServer, urn: i32, trn: Option<&str>, head: bool) -> String {
@@ -25,7 +27,10 @@ async fn appoint(s: &TestServer, urn: i32, trn: Option<&str>, head: bool) -> Str
                             "inductionStatus": "COMPLETED" } } }),
         )
         .await;
-    d["appointSenco"]["person"]["id"].as_str().unwrap().to_owned()
+    d["appointSenco"]["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn check(person: &str, on: &str, source: &str, confirms: &[&str]) -> Value {
@@ -64,7 +69,12 @@ async fn a_school_writer_records_a_check_that_the_person_then_shows_and_the_audi
         .ok(
             &tok,
             RECORD,
-            check(&person, "2026-01-12", "DFE_TEACHER_RECORD", &["NPQ_SENCO", "QTS", "QTS"]),
+            check(
+                &person,
+                "2026-01-12",
+                "DFE_TEACHER_RECORD",
+                &["NPQ_SENCO", "QTS", "QTS"],
+            ),
         )
         .await;
     let c = &d["recordEvidenceCheck"];
@@ -138,7 +148,10 @@ async fn a_check_is_refused_field_by_field_and_nothing_is_stored() {
             "input.confirms",
         ),
         (check(&person, "2026-01-12", "OTHER", &[]), "input.confirms"),
-        (check(&person, &tomorrow, "OTHER", &["QTS"]), "input.checkedOn"),
+        (
+            check(&person, &tomorrow, "OTHER", &["QTS"]),
+            "input.checkedOn",
+        ),
         (
             {
                 let mut v = check(&person, "2026-01-12", "OTHER", &["QTS"]);
@@ -175,8 +188,12 @@ async fn an_unchecked_senco_is_flagged_until_their_qts_and_award_are_confirmed()
     appoint(&s, 100002, Some("4000005"), true).await;
     assert_eq!(flagged(&s).await, vec![100001]);
 
-    s.ok(&a, RECORD, check(&teacher, "2026-01-12", "DFE_TEACHER_RECORD", &["QTS"]))
-        .await;
+    s.ok(
+        &a,
+        RECORD,
+        check(&teacher, "2026-01-12", "DFE_TEACHER_RECORD", &["QTS"]),
+    )
+    .await;
     assert_eq!(flagged(&s).await, Vec::<i64>::new());
 
     // Once qualified, the award needs confirming too.
@@ -189,11 +206,19 @@ async fn an_unchecked_senco_is_flagged_until_their_qts_and_award_are_confirmed()
     .await;
     assert_eq!(flagged(&s).await, vec![100001]);
     // A check of another item does not clear it.
-    s.ok(&a, RECORD, check(&teacher, "2026-07-01", "OTHER", &["INDUCTION"]))
-        .await;
+    s.ok(
+        &a,
+        RECORD,
+        check(&teacher, "2026-07-01", "OTHER", &["INDUCTION"]),
+    )
+    .await;
     assert_eq!(flagged(&s).await, vec![100001]);
-    s.ok(&a, RECORD, check(&teacher, "2026-07-01", "DFE_TEACHER_RECORD", &["NPQ_SENCO"]))
-        .await;
+    s.ok(
+        &a,
+        RECORD,
+        check(&teacher, "2026-07-01", "DFE_TEACHER_RECORD", &["NPQ_SENCO"]),
+    )
+    .await;
     assert_eq!(flagged(&s).await, Vec::<i64>::new());
     s.stop().await;
 }
@@ -239,13 +264,25 @@ async fn the_dfe_check_file_lists_current_sencos_due_a_check_in_files_of_100() {
     let today = chrono::Utc::now().date_naive();
     let recent = (today - chrono::Days::new(30)).to_string();
     let old = (today - chrono::Days::new(400)).to_string();
-    s.ok(&a, RECORD, check(&people[0], &recent, "DFE_TEACHER_RECORD", &["QTS"]))
-        .await;
-    s.ok(&a, RECORD, check(&people[1], &old, "DFE_TEACHER_RECORD", &["QTS"]))
-        .await;
+    s.ok(
+        &a,
+        RECORD,
+        check(&people[0], &recent, "DFE_TEACHER_RECORD", &["QTS"]),
+    )
+    .await;
+    s.ok(
+        &a,
+        RECORD,
+        check(&people[1], &old, "DFE_TEACHER_RECORD", &["QTS"]),
+    )
+    .await;
     // A recent certificate is no DfE check.
-    s.ok(&a, RECORD, check(&people[2], &recent, "CERTIFICATE", &["NASENCO"]))
-        .await;
+    s.ok(
+        &a,
+        RECORD,
+        check(&people[2], &recent, "CERTIFICATE", &["NASENCO"]),
+    )
+    .await;
     let ended = s
         .ok(
             &a,

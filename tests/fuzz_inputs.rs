@@ -1427,7 +1427,10 @@ fn streams(w: &World) -> Vec<Stream> {
             .out("/completedOn"),
             Field::new(
                 "expectedCompletionOn",
-                date((Bound::Fixed("2024-10-01"), true), (Bound::Today(3650), true)),
+                date(
+                    (Bound::Fixed("2024-10-01"), true),
+                    (Bound::Today(3650), true),
+                ),
                 Clears,
             )
             .out("/expectedCompletionOn"),
@@ -1469,7 +1472,10 @@ fn streams(w: &World) -> Vec<Stream> {
             .out("/completedOn"),
             Field::new(
                 "expectedCompletionOn",
-                date((Bound::Fixed("2024-10-01"), true), (Bound::Today(3650), true)),
+                date(
+                    (Bound::Fixed("2024-10-01"), true),
+                    (Bound::Today(3650), true),
+                ),
                 Clears,
             )
             .out("/expectedCompletionOn"),
@@ -1489,8 +1495,12 @@ fn streams(w: &World) -> Vec<Stream> {
                       "confirms": ["QTS"], "note": "Fuzz note" }),
         fields: vec![
             Field::new("personId", Kind::Id(w.evidence_person.clone()), Invalid),
-            Field::new("checkedOn", date((EPOCH, true), (Bound::Today(0), true)), Invalid)
-                .out("/checkedOn"),
+            Field::new(
+                "checkedOn",
+                date((EPOCH, true), (Bound::Today(0), true)),
+                Invalid,
+            )
+            .out("/checkedOn"),
             Field::new("source", Kind::Enum(EVIDENCE_SOURCES), Invalid).out("/source"),
             Field::new("note", text(1000), Clears).out("/note"),
         ],
@@ -1527,8 +1537,12 @@ fn streams(w: &World) -> Vec<Stream> {
                 Invalid,
             )
             .out("/registrationClosesOn"),
-            Field::new("expectedOutcomeMonths", Kind::Int { min: 1, max: 60 }, Invalid)
-                .out("/expectedOutcomeMonths"),
+            Field::new(
+                "expectedOutcomeMonths",
+                Kind::Int { min: 1, max: 60 },
+                Invalid,
+            )
+            .out("/expectedOutcomeMonths"),
         ],
         snap: Snap::Calendar,
         refresh: Refresh::None,
@@ -2603,7 +2617,16 @@ async fn delete_npq_cohort_refuses_hostile_dates_cleanly() {
     for v in dates(&mut r).into_iter().chain([Value::Null]) {
         let valid = v
             .as_str()
-            .filter(|t| t.len() == 10)
+            .filter(|t| {
+                t.len() == 10
+                    && t.bytes().enumerate().all(|(i, b)| {
+                        if i == 4 || i == 7 {
+                            b == b'-'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    })
+            })
             .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok());
         // Every cohort of the illustrative calendar starts on 1 November: these values name
         // none of them, so even an accepted one deletes nothing.
@@ -2611,7 +2634,9 @@ async fn delete_npq_cohort_refuses_hostile_dates_cleanly() {
             continue;
         }
         let (status, body) = s.post(Some(&admin()), q, json!({ "i": v })).await;
-        let code = body["errors"][0]["extensions"]["code"].as_str().unwrap_or("");
+        let code = body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("");
         let fine = match valid {
             Some(_) => status == 200 && body["data"]["deleteNpqCohort"] == false,
             None => (status == 200 || status == 400) && code == "BAD_USER_INPUT",
@@ -2628,7 +2653,11 @@ async fn delete_npq_cohort_refuses_hostile_dates_cleanly() {
         )
         .await;
     assert_eq!(code, "FORBIDDEN");
-    assert_eq!(snapshot(&s, &Snap::Calendar).await, before, "nothing deleted");
+    assert_eq!(
+        snapshot(&s, &Snap::Calendar).await,
+        before,
+        "nothing deleted"
+    );
     assert!(failures.is_empty(), "{failures:#?}");
     s.stop().await;
 }

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 /// The day every question is asked about: before the 2026 cohort's registration closes.
 const AS_OF: &str = "2026-09-10";
 
-const APPOINT: &str = "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id person { id } } }";
+const APPOINT: &str =
+    "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id person { id } } }";
 const RECORD_QUAL: &str = "mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { \
     id expectedCompletionOn } }";
 const UPDATE_QUAL: &str = "mutation($i: UpdateQualificationInput!) { updateQualification(input: $i) { \
@@ -24,7 +25,8 @@ const UPDATE_QUAL: &str = "mutation($i: UpdateQualificationInput!) { updateQuali
 const UPSERT: &str = "mutation($i: NpqCohortInput!) { upsertNpqCohort(input: $i) { \
     startsOn registrationClosesOn expectedOutcomeMonths expectedOutcomeOn } }";
 const DELETE: &str = "mutation($d: Date!) { deleteNpqCohort(startsOn: $d) }";
-const COHORTS: &str = "{ npqCohorts { startsOn registrationClosesOn expectedOutcomeMonths expectedOutcomeOn } }";
+const COHORTS: &str =
+    "{ npqCohorts { startsOn registrationClosesOn expectedOutcomeMonths expectedOutcomeOn } }";
 const DEADLINES: &str = "query($f: DeadlineFilter, $d: Date) { \
     qualificationDeadlines(filter: $f, asOf: $d, first: 250) { totalCount \
     projectionCounts { projection count } statusCounts { status count } \
@@ -72,7 +74,10 @@ async fn world(s: &TestServer) -> BTreeMap<&'static str, String> {
                                 "hasQts": true, "inductionStatus": "COMPLETED" } } }),
             )
             .await;
-        let person = d["appointSenco"]["person"]["id"].as_str().unwrap().to_owned();
+        let person = d["appointSenco"]["person"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         if let Some((kind, start, done)) = course {
             s.ok(
                 &a,
@@ -100,10 +105,8 @@ async fn deadlines(
             f[k] = v;
         }
     }
-    let d = s
-        .ok(tok, DEADLINES, json!({ "f": f, "d": AS_OF }))
-        .await["qualificationDeadlines"]
-        .clone();
+    let d =
+        s.ok(tok, DEADLINES, json!({ "f": f, "d": AS_OF })).await["qualificationDeadlines"].clone();
     let key_of = |id: &str| {
         ids.iter()
             .find(|(_, v)| v.as_str() == id)
@@ -165,7 +168,10 @@ async fn an_la_sees_a_senco_in_each_projection_with_the_dates_to_act_on() {
     assert_eq!(at_risk["mustRegisterBy"], "2026-10-01");
     assert_eq!(at_risk["projectedQualifiedOn"], "2028-09-01");
     assert_eq!(at_risk["latestViableCohort"]["startsOn"], "2026-11-01");
-    assert_eq!(at_risk["latestViableCohort"]["expectedOutcomeOn"], "2028-09-01");
+    assert_eq!(
+        at_risk["latestViableCohort"]["expectedOutcomeOn"],
+        "2028-09-01"
+    );
 
     let cohorts = &rows["on_track_cohorts"];
     assert_eq!(cohorts["mustRegisterBy"], Value::Null);
@@ -338,7 +344,13 @@ async fn an_admin_changing_the_calendar_moves_the_answers_at_once() {
 
     // An empty calendar: nothing to project with, apart from the course under way (an NPQ
     // with no expected date and no cohort of its start takes 22 months).
-    for start in ["2025-11-01", "2027-11-01", "2028-11-01", "2029-11-01", "2030-11-01"] {
+    for start in [
+        "2025-11-01",
+        "2027-11-01",
+        "2028-11-01",
+        "2029-11-01",
+        "2030-11-01",
+    ] {
         s.ok(&a, DELETE, json!({ "d": start })).await;
     }
     assert_eq!(s.ok(&la, COHORTS, json!({})).await["npqCohorts"], json!([]));
@@ -347,7 +359,10 @@ async fn an_admin_changing_the_calendar_moves_the_answers_at_once() {
         assert_eq!(rows[key]["projection"], "UNKNOWN", "{key}");
     }
     assert_eq!(rows["on_track_course"]["projection"], "ON_TRACK");
-    assert_eq!(rows["on_track_course"]["projectedQualifiedOn"], "2027-09-01");
+    assert_eq!(
+        rows["on_track_course"]["projectedQualifiedOn"],
+        "2027-09-01"
+    );
     assert_eq!(counts(&d)["UNKNOWN"], 3);
 
     // The 2026 cohort put back, with a quicker outcome.
@@ -406,7 +421,9 @@ async fn only_an_admin_may_change_the_calendar() {
         let tok = token("someone", scope);
         let (code, body) = s.err(Some(&tok), UPSERT, input.clone()).await;
         assert_eq!(code, "FORBIDDEN", "{scope}: {body}");
-        let (code, body) = s.err(Some(&tok), DELETE, json!({ "d": "2025-11-01" })).await;
+        let (code, body) = s
+            .err(Some(&tok), DELETE, json!({ "d": "2025-11-01" }))
+            .await;
         assert_eq!(code, "FORBIDDEN", "{scope}: {body}");
     }
     let (code, _) = s.err(None, DELETE, json!({ "d": "2025-11-01" })).await;
@@ -566,7 +583,11 @@ async fn the_deadlines_export_carries_the_projection_columns_and_filter() {
     for (key, node) in &rows {
         let row = &csv_rows[&ids[key.as_str()]];
         assert_eq!(row["projection"], cell(&node["projection"]), "{key}");
-        assert_eq!(row["must_register_by"], cell(&node["mustRegisterBy"]), "{key}");
+        assert_eq!(
+            row["must_register_by"],
+            cell(&node["mustRegisterBy"]),
+            "{key}"
+        );
         assert_eq!(
             row["projected_qualified_on"],
             cell(&node["projectedQualifiedOn"]),
@@ -620,7 +641,10 @@ async fn expected_completion_is_recorded_and_checked_against_the_2027_window() {
                             "inductionStatus": "COMPLETED" } } }),
         )
         .await;
-    let person = d["appointSenco"]["person"]["id"].as_str().unwrap().to_owned();
+    let person = d["appointSenco"]["person"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let appointment = d["appointSenco"]["id"].as_str().unwrap().to_owned();
 
     // A NASENCO expected after August 2027 could never count: refused, saying why.
@@ -633,7 +657,10 @@ async fn expected_completion_is_recorded_and_checked_against_the_2027_window() {
         )
         .await;
     assert_eq!(code, "BAD_USER_INPUT");
-    assert_eq!(body["errors"][0]["extensions"]["field"], "input.expectedCompletionOn");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "input.expectedCompletionOn"
+    );
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("1 September 2027"), "{message}");
 
@@ -656,9 +683,18 @@ async fn expected_completion_is_recorded_and_checked_against_the_2027_window() {
 
     // The update is checked against the stored course too.
     for (input, field) in [
-        (json!({ "expectedCompletionOn": "2027-09-01" }), "input.expectedCompletionOn"),
-        (json!({ "expectedCompletionOn": "2024-05-31" }), "input.expectedCompletionOn"),
-        (json!({ "expectedCompletionOn": "2099-01-01" }), "input.expectedCompletionOn"),
+        (
+            json!({ "expectedCompletionOn": "2027-09-01" }),
+            "input.expectedCompletionOn",
+        ),
+        (
+            json!({ "expectedCompletionOn": "2024-05-31" }),
+            "input.expectedCompletionOn",
+        ),
+        (
+            json!({ "expectedCompletionOn": "2099-01-01" }),
+            "input.expectedCompletionOn",
+        ),
     ] {
         let mut i = input;
         i["qualificationId"] = json!(qid);
@@ -674,7 +710,10 @@ async fn expected_completion_is_recorded_and_checked_against_the_2027_window() {
             json!({ "i": { "qualificationId": qid, "expectedCompletionOn": null } }),
         )
         .await;
-    assert_eq!(cleared["updateQualification"]["expectedCompletionOn"], Value::Null);
+    assert_eq!(
+        cleared["updateQualification"]["expectedCompletionOn"],
+        Value::Null
+    );
     assert_eq!(
         projection_of(&s, &tok, &appointment).await,
         json!({ "projection": "ON_TRACK", "projectedQualifiedOn": "2027-08-31" })

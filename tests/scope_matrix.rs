@@ -1374,7 +1374,7 @@ fn mutation_ops(w: &World) -> Vec<Op> {
     ));
 
     // Person rows: S (A and D), T (B and C), U (E).
-    let person_rows: [(&'static str, &str, Value); 3] = [
+    let person_rows: [(&'static str, &str, Value); 4] = [
         (
             "updatePerson",
             "mutation($i: UpdatePersonInput!) { updatePerson(input: $i) { id fullName \

@@ -420,14 +420,19 @@ fn projection_issues(f: &SchoolFacts) -> Vec<Issue> {
         let earliest = if when.is_empty() {
             "no cohort now open would end it".to_owned()
         } else {
-            format!("the earliest the SENCO could qualify is {}", long_dates(when))
+            format!(
+                "the earliest the SENCO could qualify is {}",
+                long_dates(when)
+            )
         };
         issues.push(Issue::new(
             codes::QUALIFICATION_CANNOT_BE_MET,
             Severity::Statutory,
             urn,
             format!(
-                "{} of {} current SENCO appointment(s) can no longer gain the mandatory SENCO                  qualification by the third anniversary of appointment (SEND Regulations 2014,                  reg 49(4)): {earliest}.",
+                "{} of {} current SENCO appointment(s) can no longer gain the mandatory SENCO \
+                 qualification by the third anniversary of appointment (SEND Regulations 2014, \
+                 reg 49(4)): {earliest}.",
                 cannot.len(),
                 current.len()
             ),
@@ -447,7 +452,8 @@ fn projection_issues(f: &SchoolFacts) -> Vec<Issue> {
             Severity::Guidance,
             urn,
             format!(
-                "{} of {} current SENCO appointment(s) can meet the qualification deadline only                  through one NPQ for SENCOs cohort: register by {}.",
+                "{} of {} current SENCO appointment(s) can meet the qualification deadline only \
+                 through one NPQ for SENCOs cohort: register by {}.",
                 at_risk.len(),
                 current.len(),
                 long_dates(by)
@@ -462,7 +468,9 @@ fn projection_issues(f: &SchoolFacts) -> Vec<Issue> {
             Severity::Advisory,
             urn,
             format!(
-                "{unchecked} of {} current SENCO appointment(s) hold a QTS or SENCO                  qualification that no evidence check has confirmed (DfE's check a teacher's                  record service, or the certificate).",
+                "{unchecked} of {} current SENCO appointment(s) hold a QTS or SENCO \
+                 qualification that no evidence check has confirmed (DfE's check a teacher's \
+                 record service, or the certificate).",
                 current.len()
             ),
         ));
@@ -777,7 +785,11 @@ mod tests {
         );
     }
 
-    fn projected(p: Projection, register_by: Option<NaiveDate>, qualified_on: Option<NaiveDate>) -> AppointmentFacts {
+    fn projected(
+        p: Projection,
+        register_by: Option<NaiveDate>,
+        qualified_on: Option<NaiveDate>,
+    ) -> AppointmentFacts {
         AppointmentFacts {
             qualification_status: QualificationStatus::NotStarted,
             projection: ProjectionOutcome {
@@ -802,8 +814,16 @@ mod tests {
         let issues = school_issues(&f, as_of());
         assert_eq!(codes_of(&issues), vec![codes::QUALIFICATION_CANNOT_BE_MET]);
         assert_eq!(issues[0].severity, Severity::Statutory);
-        assert!(issues[0].message.starts_with("1 of 2 "), "{}", issues[0].message);
-        assert!(issues[0].message.contains("1 September 2028"), "{}", issues[0].message);
+        assert!(
+            issues[0].message.starts_with("1 of 2 "),
+            "{}",
+            issues[0].message
+        );
+        assert!(
+            issues[0].message.contains("1 September 2028"),
+            "{}",
+            issues[0].message
+        );
     }
 
     #[test]
@@ -819,7 +839,11 @@ mod tests {
         let issues = school_issues(&f, as_of());
         assert_eq!(codes_of(&issues), vec![codes::QUALIFICATION_AT_RISK]);
         assert_eq!(issues[0].severity, Severity::Guidance);
-        assert!(issues[0].message.contains("register by 1 October 2026"), "{}", issues[0].message);
+        assert!(
+            issues[0].message.contains("register by 1 October 2026"),
+            "{}",
+            issues[0].message
+        );
     }
 
     #[test]

@@ -168,7 +168,9 @@ pub fn due_dfe_check(checks: &[CheckRecord], today: NaiveDate) -> bool {
         .checked_sub_months(Months::new(12))
         .unwrap_or(NaiveDate::MIN);
     !checks.iter().any(|c| {
-        c.source == EvidenceSource::DfeTeacherRecord && c.checked_on >= since && c.checked_on <= today
+        c.source == EvidenceSource::DfeTeacherRecord
+            && c.checked_on >= since
+            && c.checked_on <= today
     })
 }
 
@@ -258,7 +260,11 @@ mod tests {
         assert!(!due_dfe_check(&at(d(2025, 6, 15)), today));
         assert!(due_dfe_check(&at(d(2025, 6, 14)), today));
         assert!(due_dfe_check(&[], today));
-        let certificate = [check(d(2026, 6, 1), EvidenceSource::Certificate, &[Nasenco])];
+        let certificate = [check(
+            d(2026, 6, 1),
+            EvidenceSource::Certificate,
+            &[Nasenco],
+        )];
         assert!(due_dfe_check(&certificate, today), "only DfE checks count");
     }
 }

@@ -14,8 +14,8 @@
 use chrono::{Months, NaiveDate};
 
 use super::qualification::{
-    DutyOutcome, NASENCO_COMPLETE_BEFORE, NPQ_COURSES_FROM, QualificationKind,
-    QualificationRecord, QualificationStatus, could_still_count,
+    DutyOutcome, NASENCO_COMPLETE_BEFORE, NPQ_COURSES_FROM, QualificationKind, QualificationRecord,
+    QualificationStatus, could_still_count,
 };
 
 /// The outcome months assumed for an NPQ under way whose start matches no cohort of the
@@ -90,9 +90,7 @@ pub fn check_cohort(c: &NpqCohort) -> Result<(), (&'static str, String)> {
     {
         return Err((
             "registrationClosesOn",
-            format!(
-                "must be at most {REGISTRATION_MONTHS_BEFORE} months before startsOn"
-            ),
+            format!("must be at most {REGISTRATION_MONTHS_BEFORE} months before startsOn"),
         ));
     }
     if !OUTCOME_MONTHS_RANGE.contains(&c.expected_outcome_months) {
@@ -503,7 +501,12 @@ mod tests {
         // The example: a NASENCO ending after August 2027 shows IN_TRAINING but can
         // never count.
         let courses = [course(Nasenco, d(2024, 6, 1), Some(d(2027, 9, 1)))];
-        let out = run(d(2025, 1, 6), &courses, &illustrative_calendar(), d(2026, 1, 1));
+        let out = run(
+            d(2025, 1, 6),
+            &courses,
+            &illustrative_calendar(),
+            d(2026, 1, 1),
+        );
         assert_eq!(
             evaluate(
                 &DutyInput {
@@ -699,7 +702,10 @@ mod tests {
         let two_years = cohort(d(2026, 11, 1), d(2024, 11, 1), 22);
         assert_eq!(check_cohort(&two_years), Ok(()));
         let too_early = cohort(d(2026, 11, 1), d(2024, 10, 31), 22);
-        assert_eq!(check_cohort(&too_early).unwrap_err().0, "registrationClosesOn");
+        assert_eq!(
+            check_cohort(&too_early).unwrap_err().0,
+            "registrationClosesOn"
+        );
         let far = cohort(d(2100, 1, 1), d(2099, 12, 1), 22);
         assert_eq!(check_cohort(&far).unwrap_err().0, "startsOn");
         for months in [0, 61] {

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDate;
 use entity::{
-    cluster, evidence_check, local_authority, person, prior_senco_service, qualification, school, school_census,
-    senco_appointment, termly_report, trust,
+    cluster, evidence_check, local_authority, person, prior_senco_service, qualification, school,
+    school_census, senco_appointment, termly_report, trust,
 };
 use futures::future::BoxFuture;
 

@@ -456,14 +456,9 @@ async fn dfe_check_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Ch
             .ok_or_else(|| ApiError::bad_input("page", "must be 1 or more"))?,
     };
     let schools = q.schools()?;
-    let trns = service::evidence::due_dfe_check(
-        &state.db,
-        p,
-        &schools,
-        crate::graphql::today(),
-        page,
-    )
-    .await?;
+    let trns =
+        service::evidence::due_dfe_check(&state.db, p, &schools, crate::graphql::today(), page)
+            .await?;
     in_chunks(&["TRN", "Date of birth"], trns, |trn: &String| {
         vec![trn.clone(), String::new()]
     })

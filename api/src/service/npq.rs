@@ -22,17 +22,25 @@ pub async fn calendar(db: &Db, p: &Principal) -> ApiResult<Vec<NpqCohort>> {
 pub async fn upsert(db: &Db, p: &Principal, c: NpqCohort) -> ApiResult<NpqCohort> {
     scope::require_admin(p)?;
     check_cohort(&c).map_err(|(field, m)| ApiError::bad_input(field, m))?;
-    super::write(db, p, "upsertNpqCohort", Touched::Staff, async |txn, log| {
-        npq::upsert(txn, p, log, c).await
-    })
+    super::write(
+        db,
+        p,
+        "upsertNpqCohort",
+        Touched::Staff,
+        async |txn, log| npq::upsert(txn, p, log, c).await,
+    )
     .await
 }
 
 /// Deletes the cohort starting on `starts_on` (admin); whether there was one.
 pub async fn delete(db: &Db, p: &Principal, starts_on: NaiveDate) -> ApiResult<bool> {
     scope::require_admin(p)?;
-    super::write(db, p, "deleteNpqCohort", Touched::Staff, async |txn, log| {
-        npq::delete(txn, p, log, starts_on).await
-    })
+    super::write(
+        db,
+        p,
+        "deleteNpqCohort",
+        Touched::Staff,
+        async |txn, log| npq::delete(txn, p, log, starts_on).await,
+    )
     .await
 }

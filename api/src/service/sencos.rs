@@ -216,10 +216,7 @@ pub async fn projection_counts(
     Ok(Projection::ALL
         .iter()
         .map(|k| {
-            let n = all
-                .iter()
-                .filter(|d| d.projection.projection == *k)
-                .count() as u64;
+            let n = all.iter().filter(|d| d.projection.projection == *k).count() as u64;
             (*k, n)
         })
         .collect())

@@ -16,11 +16,11 @@ use crate::domain::compliance::{
     school_issues,
 };
 use crate::domain::eligibility::{InductionStatus, eligibility_issues};
+use crate::domain::evidence::{CheckRecord, needs_confirming, unconfirmed};
+use crate::domain::qualification::QualificationKind;
 use crate::domain::terms::AcademicTerm;
 use crate::error::ApiResult;
 use crate::store::scope::Reached;
-use crate::domain::evidence::{CheckRecord, needs_confirming, unconfirmed};
-use crate::domain::qualification::QualificationKind;
 use crate::store::{clusters, deadlines, evidence};
 
 /// Whether the current SENCO of `d` holds a QTS or counting award that no evidence check had
