@@ -35,7 +35,10 @@ const DEADLINES: &str = "query($f: DeadlineFilter, $d: Date) { \
 
 /// The SENCOs of LA 202 by the projection each has on [`AS_OF`] under the illustrative
 /// calendar: (key, school, appointed, course as (kind, started, completed)).
-const SENCOS: [(&str, i32, &str, Option<(&str, &str, Option<&str>)>); 7] = [
+/// A course: kind, started, completed.
+type Course = (&'static str, &'static str, Option<&'static str>);
+
+const SENCOS: [(&str, i32, &str, Option<Course>); 7] = [
     // Deadline 1 June 2029: only the 2026 cohort (outcome 1 September 2028) is in time.
     ("at_risk", 100001, "2026-06-01", None),
     // Deadline 1 September 2029: the 2026 cohort and the 2027 one (outcome on the day).

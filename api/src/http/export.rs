@@ -443,10 +443,11 @@ async fn issues_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Chunk
     in_chunks(&header, rows, issue_row)
 }
 
-/// The bulk file for DfE's "check a teacher's record" service (SPEC 4.9): page `page` (from
-/// 1) of the current SENCOs in scope with a TRN and no DfE record check in the last twelve
-/// months, 100 a file, in TRN order. The header is the service's own (`TRN,Date of birth`,
-/// not snake_case); the product stores no dates of birth, so the school fills them in.
+/// The bulk file for DfE's "check a teacher's record" service (SPEC 4.9): the page asked for
+/// (the first when none is) of the current SENCOs in scope with a TRN and no DfE record check
+/// in the last twelve months, 100 a file, in TRN order. The header is the service's own
+/// (`TRN,Date of birth`, not snake_case); the product stores no dates of birth, so the
+/// school fills them in.
 async fn dfe_check_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Chunks, ApiError> {
     let page = match q.int("page")? {
         None => 1,
