@@ -159,6 +159,14 @@ async fn world(s: &TestServer) -> World {
                        "startedOn": "2024-10-01", "completedOn": "2025-07-15" } }),
     )
     .await;
+    // Its QTS and award checked against DfE's record (SPEC 4.9).
+    s.ok(
+        &a,
+        "mutation($i: RecordEvidenceCheckInput!) { recordEvidenceCheck(input: $i) { id } }",
+        json!({ "i": { "personId": sound_senco, "checkedOn": "2025-08-01",
+                       "source": "DFE_TEACHER_RECORD", "confirms": ["QTS", "NPQ_SENCO"] } }),
+    )
+    .await;
     let sound = s
         .ok(
             &token("la-officer", "la:202:write"),

@@ -55,7 +55,8 @@ async fn the_demo_shows_an_la_with_every_status_six_terms_and_sound_and_unsound_
         .ok(
             &la,
             "{ qualificationDeadlines(filter: {laCode: 202}, first: 5) { totalCount \
-               statusCounts { status count } edges { node { school { urn } person { fullName } } } } }",
+               statusCounts { status count } projectionCounts { projection count } \
+               edges { node { school { urn } person { fullName } } } } }",
             json!({}),
         )
         .await;
@@ -73,6 +74,21 @@ async fn the_demo_shows_an_la_with_every_status_six_terms_and_sound_and_unsound_
         );
     }
     assert!(d["qualificationDeadlines"]["totalCount"].as_i64().unwrap() > 50);
+    // Every projection of SPEC 4.8 but UNKNOWN, which only an empty cohort calendar gives.
+    let projections = &d["qualificationDeadlines"]["projectionCounts"];
+    for p in [
+        "ON_TRACK",
+        "AT_RISK",
+        "CANNOT_MEET",
+        "QUALIFIED",
+        "OVERDUE",
+        "EXEMPT",
+    ] {
+        assert!(
+            count_of(projections, "projection", p) > 0,
+            "no {p} projection in the demo: {projections}"
+        );
+    }
 
     // Compliance: real findings, not a wall of "no SENCO".
     let c = s

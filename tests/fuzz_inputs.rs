@@ -999,13 +999,18 @@ const S_CREATE_CLUSTER: [i32; 2] = [300_009, 300_010];
 const S_UPDATE_CLUSTER: [i32; 2] = [300_011, 300_012];
 const S_REVIEW: [i32; 2] = [300_013, 300_014];
 const S_UPSERT: i32 = 300_015;
+const S_EVIDENCE: i32 = 300_018;
+const EVIDENCE_SOURCES: &[&str] = &["DFE_TEACHER_RECORD", "CERTIFICATE", "OTHER"];
+/// Mutations whose only arguments are scalars, not an `input` object: fuzzed by a test of
+/// their own.
+const ARGUMENT_ONLY: [&str; 1] = ["deleteNpqCohort"];
 const FUZZ_LA: i32 = 301;
 const FUZZ_TRUST: i32 = 3001;
 const WORLD_LAS: [i32; 2] = [202, 203];
 const WORLD_TRUST: i32 = 2044;
 
 fn world_urns() -> BTreeSet<i64> {
-    (300_001..=300_017).collect()
+    (300_001..=300_018).collect()
 }
 
 /// URNs the hostile values use for "no such school": never created by upsertSchool's cases.
@@ -1020,6 +1025,8 @@ enum Snap {
     Las,
     /// Every trust, and the trust audit rows.
     Trusts,
+    /// The NPQ cohort calendar, and its audit rows.
+    Calendar,
 }
 
 /// Per-case adjustments to the base input.
@@ -1066,6 +1073,7 @@ struct World {
     prior_person: String,
     record_person: String,
     qual: String,
+    evidence_person: String,
     cluster_senco: String,
     cluster_update: String,
     cluster_update_senco: String,
@@ -1117,7 +1125,7 @@ async fn build_world(s: &TestServer) -> World {
         json!({ "i": { "uid": WORLD_TRUST, "name": "World Trust" } }),
     )
     .await;
-    for urn in 300_001..=300_017 {
+    for urn in 300_001..=300_018 {
         s.ok(
             &a,
             "mutation($i: SchoolInput!) { upsertSchool(input: $i) { urn } }",
@@ -1133,6 +1141,7 @@ async fn build_world(s: &TestServer) -> World {
     let (_, prior_person) = appoint(s, S_PRIOR).await;
     let (_, record_person) = appoint(s, S_RECORD_QUAL).await;
     let (_, qual_person) = appoint(s, S_UPDATE_QUAL).await;
+    let (_, evidence_person) = appoint(s, S_EVIDENCE).await;
     let qual = s
         .ok(
             &a,
@@ -1181,6 +1190,7 @@ async fn build_world(s: &TestServer) -> World {
         prior_person,
         record_person,
         qual,
+        evidence_person,
         cluster_senco,
         cluster_update: clusters[0].clone(),
         cluster_update_senco,
@@ -1388,7 +1398,7 @@ fn streams(w: &World) -> Vec<Stream> {
         seed: 0x5eed_0005,
     });
 
-    let qual_sel = "id kind provider startedOn completedOn";
+    let qual_sel = "id kind provider startedOn completedOn expectedCompletionOn";
     v.push(Stream {
         mutation: "recordQualification",
         query: format!(
@@ -1415,6 +1425,15 @@ fn streams(w: &World) -> Vec<Stream> {
                 Clears,
             )
             .out("/completedOn"),
+            Field::new(
+                "expectedCompletionOn",
+                date(
+                    (Bound::Fixed("2024-10-01"), true),
+                    (Bound::Today(3650), true),
+                ),
+                Clears,
+            )
+            .out("/expectedCompletionOn"),
         ],
         snap: Snap::Schools(vec![S_RECORD_QUAL]),
         refresh: Refresh::None,
@@ -1428,11 +1447,14 @@ fn streams(w: &World) -> Vec<Stream> {
              {{ {qual_sel} }} }}"
         ),
         token: admin.clone(),
-        base: json!({ "qualificationId": w.qual, "provider": "Fuzz Provider",
+        base: json!({ "qualificationId": w.qual, "kind": "NPQ_SENCO", "provider": "Fuzz Provider",
                       "startedOn": "2024-10-01", "completedOn": "2025-07-01" }),
         fields: vec![
             Field::new("qualificationId", Kind::Id(w.qual.clone()), Invalid),
-            Field::new("kind", Kind::Enum(QUAL_KINDS), Unchanged).out("/kind"),
+            // A NASENCO may not keep an expected date after August 2027.
+            Field::new("kind", Kind::Enum(QUAL_KINDS), Unchanged)
+                .out("/kind")
+                .alt("input.expectedCompletionOn"),
             Field::new("provider", text(200), Clears).out("/provider"),
             Field::new(
                 "startedOn",
@@ -1440,17 +1462,91 @@ fn streams(w: &World) -> Vec<Stream> {
                 Unchanged,
             )
             .out("/startedOn")
-            .alt("input.completedOn"),
+            .alt("input.completedOn")
+            .alt("input.expectedCompletionOn"),
             Field::new(
                 "completedOn",
                 date((Bound::Fixed("2024-10-01"), true), (Bound::Today(0), true)),
                 Clears,
             )
             .out("/completedOn"),
+            Field::new(
+                "expectedCompletionOn",
+                date(
+                    (Bound::Fixed("2024-10-01"), true),
+                    (Bound::Today(3650), true),
+                ),
+                Clears,
+            )
+            .out("/expectedCompletionOn"),
         ],
         snap: Snap::Schools(vec![S_UPDATE_QUAL]),
         refresh: Refresh::None,
         seed: 0x5eed_0007,
+    });
+
+    v.push(Stream {
+        mutation: "recordEvidenceCheck",
+        query: "mutation($i: RecordEvidenceCheckInput!) { recordEvidenceCheck(input: $i) \
+                { id checkedOn source confirms note } }"
+            .into(),
+        token: admin.clone(),
+        base: json!({ "personId": w.evidence_person, "checkedOn": "2025-09-01", "source": "OTHER",
+                      "confirms": ["QTS"], "note": "Fuzz note" }),
+        fields: vec![
+            Field::new("personId", Kind::Id(w.evidence_person.clone()), Invalid),
+            Field::new(
+                "checkedOn",
+                date((EPOCH, true), (Bound::Today(0), true)),
+                Invalid,
+            )
+            .out("/checkedOn"),
+            Field::new("source", Kind::Enum(EVIDENCE_SOURCES), Invalid).out("/source"),
+            Field::new("note", text(1000), Clears).out("/note"),
+        ],
+        snap: Snap::Schools(vec![S_EVIDENCE]),
+        refresh: Refresh::None,
+        seed: 0x5eed_0017,
+    });
+
+    v.push(Stream {
+        mutation: "upsertNpqCohort",
+        query: "mutation($i: NpqCohortInput!) { upsertNpqCohort(input: $i) \
+                { startsOn registrationClosesOn expectedOutcomeMonths expectedOutcomeOn } }"
+            .into(),
+        token: admin.clone(),
+        base: json!({ "startsOn": "2031-11-01", "registrationClosesOn": "2030-01-01",
+                      "expectedOutcomeMonths": 22 }),
+        fields: vec![
+            Field::new(
+                "startsOn",
+                date(
+                    (Bound::Fixed("2030-01-01"), true),
+                    (Bound::Fixed("2032-01-01"), true),
+                ),
+                Invalid,
+            )
+            .out("/startsOn")
+            .alt("input.registrationClosesOn"),
+            Field::new(
+                "registrationClosesOn",
+                date(
+                    (Bound::Fixed("2029-11-01"), true),
+                    (Bound::Fixed("2031-11-01"), true),
+                ),
+                Invalid,
+            )
+            .out("/registrationClosesOn"),
+            Field::new(
+                "expectedOutcomeMonths",
+                Kind::Int { min: 1, max: 60 },
+                Invalid,
+            )
+            .out("/expectedOutcomeMonths"),
+        ],
+        snap: Snap::Calendar,
+        refresh: Refresh::None,
+        seed: 0x5eed_0018,
     });
 
     let money = |p: &str| Field::new(p, Kind::Money, Invalid);
@@ -1847,6 +1943,7 @@ fn every_mutation_is_fuzzed() {
         prior_person: "4".into(),
         record_person: "11".into(),
         qual: "6".into(),
+        evidence_person: "12".into(),
         cluster_senco: "7".into(),
         cluster_update: "8".into(),
         cluster_update_senco: "9".into(),
@@ -1856,8 +1953,11 @@ fn every_mutation_is_fuzzed() {
         .iter()
         .map(|s| s.mutation.to_owned())
         .collect();
-    let schema = schema_mutations();
+    let mut schema = schema_mutations();
     assert!(schema.len() >= 14, "parsed {schema:?}");
+    for m in ARGUMENT_ONLY {
+        assert!(schema.remove(m), "{m} is not a mutation of schema.graphql");
+    }
     assert_eq!(
         fuzzed, schema,
         "every mutation of schema.graphql needs a fuzz stream (and no stream a mutation that \
@@ -1881,7 +1981,8 @@ async fn snapshot(s: &TestServer, snap: &Snap) -> Value {
                      sencoAppointments {{ id startedOn endedOn isHeadteacher \
                      worksAsTeacherAtSchool onSeniorLeadershipTeam nonContactHoursPerWeek \
                      classTeachingFraction person {{ id trn fullName email hasQts \
-                     inductionStatus qualifications {{ id kind provider startedOn completedOn }} \
+                     inductionStatus qualifications {{ id kind provider startedOn completedOn \
+                     expectedCompletionOn }} evidenceChecks {{ id checkedOn source confirms note }} \
                      priorService {{ startedOn endedOn description }} }} }} \
                      termlyReports {{ academicYear term version numberOnRoll budgetE1 \
                      expenditureToDate challenges senPolicyDate history {{ version }} }} }} \
@@ -1924,6 +2025,17 @@ async fn snapshot(s: &TestServer, snap: &Snap) -> Value {
                 .collect();
             json!({ "trusts": trusts, "audit": sql_count(s, "trust").await })
         }
+        Snap::Calendar => {
+            let mut v = s
+                .ok(
+                    &admin(),
+                    "{ npqCohorts { startsOn registrationClosesOn expectedOutcomeMonths } }",
+                    json!({}),
+                )
+                .await;
+            v["audit"] = json!(sql_count(s, "npq_cohort").await);
+            v
+        }
     }
 }
 
@@ -1937,7 +2049,8 @@ fn readback(snap: &Snap) -> String {
                 q.push_str(&format!(
                     "r{u}: school(urn: {u}) {{ isRelevantSchool predecessor {{ urn }} \
                      sencoAppointments {{ eligible qualification {{ deadline status \
-                     daysRemaining priorServiceDays }} \
+                     daysRemaining priorServiceDays projection mustRegisterBy \
+                     projectedQualifiedOn }} \
                      person {{ qualifications {{ countsTowardDuty }} }} }} \
                      termlyReports {{ dueOn budgetTotal budgetRemaining overspent }} \
                      compliance {{ code message }} }} \
@@ -1954,6 +2067,10 @@ fn readback(snap: &Snap) -> String {
         Snap::Trusts => {
             format!("{{ schools(filter: {{ trustUid: {FUZZ_TRUST} }}) {{ totalCount }} }}")
         }
+        Snap::Calendar => "{ npqCohorts { expectedOutcomeOn } qualificationDeadlines(first: 50) { \
+            projectionCounts { projection count } edges { node { projection mustRegisterBy \
+            projectedQualifiedOn latestViableCohort { expectedOutcomeOn } } } } }"
+            .into(),
     }
 }
 
@@ -2221,6 +2338,7 @@ async fn run_stream(s: &TestServer, st: &Stream, stream_no: u64) -> Outcome {
                 "addPriorSencoService",
                 "recordQualification",
                 "createCluster",
+                "recordEvidenceCheck",
             ];
             if always_writes.contains(&st.mutation) && after == snap {
                 fail("accepted, but the snapshot shows nothing stored".into());
@@ -2316,7 +2434,9 @@ async fn hostile_inputs_are_refused_cleanly() {
     let w = build_world(&s).await;
     let streams = streams(&w);
     let fuzzed: BTreeSet<String> = streams.iter().map(|s| s.mutation.to_owned()).collect();
-    assert_eq!(fuzzed, schema_mutations(), "every mutation is fuzzed");
+    let mut schema = schema_mutations();
+    schema.retain(|m| !ARGUMENT_ONLY.contains(&m.as_str()));
+    assert_eq!(fuzzed, schema, "every mutation is fuzzed");
     let outcomes = futures::future::join_all(
         streams
             .iter()
@@ -2482,4 +2602,62 @@ async fn malformed_bodies_are_refused_cleanly() {
         failures.push(format!("something was written: {before} -> {after}"));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `deleteNpqCohort(startsOn:)` takes a date, not an input object: hostile values for it are
+/// refused with a code and leave the calendar and its audit rows as they were; a valid day
+/// with no cohort is `false`, and admin alone may ask.
+#[tokio::test]
+async fn delete_npq_cohort_refuses_hostile_dates_cleanly() {
+    let s = TestServer::start().await;
+    let q = "mutation($i: Date!) { deleteNpqCohort(startsOn: $i) }";
+    let before = snapshot(&s, &Snap::Calendar).await;
+    let mut r = Rng::new(0x5eed_0019);
+    let mut failures = Vec::new();
+    for v in dates(&mut r).into_iter().chain([Value::Null]) {
+        let valid = v
+            .as_str()
+            .filter(|t| {
+                t.len() == 10
+                    && t.bytes().enumerate().all(|(i, b)| {
+                        if i == 4 || i == 7 {
+                            b == b'-'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    })
+            })
+            .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok());
+        // Every cohort of the illustrative calendar starts on 1 November: these values name
+        // none of them, so even an accepted one deletes nothing.
+        if valid.is_some_and(|d| d.month() == 11 && d.day() == 1) {
+            continue;
+        }
+        let (status, body) = s.post(Some(&admin()), q, json!({ "i": v })).await;
+        let code = body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("");
+        let fine = match valid {
+            Some(_) => status == 200 && body["data"]["deleteNpqCohort"] == false,
+            None => (status == 200 || status == 400) && code == "BAD_USER_INPUT",
+        };
+        if !fine {
+            failures.push(format!("{}: HTTP {status} {}", short(&v), short(&body)));
+        }
+    }
+    let (code, _) = s
+        .err(
+            Some(&token("la", "la:202:write")),
+            q,
+            json!({ "i": "2025-11-01" }),
+        )
+        .await;
+    assert_eq!(code, "FORBIDDEN");
+    assert_eq!(
+        snapshot(&s, &Snap::Calendar).await,
+        before,
+        "nothing deleted"
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+    s.stop().await;
 }

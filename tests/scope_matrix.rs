@@ -683,13 +683,14 @@ const SCHOOL_SEL: &str = "urn name localAuthority { code } trust { uid } success
     compliance { code school { urn } cluster { id members { urn } } }";
 
 const PERSON_SEL: &str = "id fullName appointments { id school { urn } } \
-    qualifications { id } priorService { startedOn }";
+    qualifications { id } priorService { startedOn } evidenceChecks { id person { id } }";
 
 const CLUSTER_SEL: &str = "id name members { urn } \
     senco { id fullName appointments { school { urn } } } \
     issues { code school { urn } } totalNumberOnRoll";
 
-const DEADLINE_SEL: &str = "totalCount edges { node { status school { urn } \
+const DEADLINE_SEL: &str = "totalCount projectionCounts { projection count } \
+    edges { node { status projection latestViableCohort { startsOn } school { urn } \
     appointment { id school { urn } } person { id appointments { school { urn } } } } }";
 
 const ISSUE_SEL: &str =
@@ -1175,6 +1176,14 @@ fn query_ops(w: &World) -> Vec<Op> {
         );
     }
 
+    ops.push(op(
+        "npqCohorts",
+        "npqCohorts".into(),
+        "{ npqCohorts { startsOn registrationClosesOn expectedOutcomeMonths expectedOutcomeOn } }",
+        json!({}),
+        allowed(),
+    ));
+
     ops
 }
 
@@ -1185,6 +1194,34 @@ const APPT_SEL: &str = "id school { urn } person { id appointments { school { ur
 fn mutation_ops(w: &World) -> Vec<Op> {
     let mut ops = Vec::new();
     let admin_only = || allow_if(|t| t.admin);
+
+    // Policy data: the NPQ calendar is admin's alone. The cohort written is one no test
+    // relies on, and the one deleted never exists, so every cell can run again.
+    ops.push(
+        op(
+            "upsertNpqCohort",
+            "upsertNpqCohort(2031)".into(),
+            "mutation($i: NpqCohortInput!) { upsertNpqCohort(input: $i) { startsOn \
+             expectedOutcomeOn } }",
+            json!({ "i": { "startsOn": "2031-11-01", "registrationClosesOn": "2031-10-01",
+                           "expectedOutcomeMonths": 22 } }),
+            admin_only(),
+        )
+        .check(|_, d| {
+            same(
+                "expectedOutcomeOn",
+                d["upsertNpqCohort"]["expectedOutcomeOn"].as_str(),
+                Some("2033-09-01"),
+            )
+        }),
+    );
+    ops.push(op(
+        "deleteNpqCohort",
+        "deleteNpqCohort(none that day)".into(),
+        "mutation($d: Date!) { deleteNpqCohort(startsOn: $d) }",
+        json!({ "d": "2032-11-01" }),
+        admin_only(),
+    ));
 
     for (code, name) in LAS {
         ops.push(
@@ -1337,7 +1374,7 @@ fn mutation_ops(w: &World) -> Vec<Op> {
     ));
 
     // Person rows: S (A and D), T (B and C), U (E).
-    let person_rows: [(&'static str, &str, Value); 3] = [
+    let person_rows: [(&'static str, &str, Value); 4] = [
         (
             "updatePerson",
             "mutation($i: UpdatePersonInput!) { updatePerson(input: $i) { id fullName \
@@ -1355,6 +1392,13 @@ fn mutation_ops(w: &World) -> Vec<Op> {
             "mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { \
              id kind provider } }",
             json!({ "kind": "NPQ_SENCO", "startedOn": "2024-10-01", "provider": PROVIDER }),
+        ),
+        (
+            "recordEvidenceCheck",
+            "mutation($i: RecordEvidenceCheckInput!) { recordEvidenceCheck(input: $i) { \
+             id confirms person { id appointments { school { urn } } } } }",
+            json!({ "checkedOn": "2025-09-01", "source": "OTHER", "confirms": ["QTS"],
+                    "note": "Matrix" }),
         ),
     ];
     for (field, q, extra) in person_rows {
@@ -1605,7 +1649,8 @@ fn matrix_covers_the_schema() {
         }
         for (field, (ok, refused)) in by_field {
             assert!(ok > 0, "{field}: no cell is allowed");
-            if !["viewer", "localAuthorities"].contains(&field) {
+            // Public to every signed-in caller: the caller and policy data.
+            if !["viewer", "localAuthorities", "npqCohorts"].contains(&field) {
                 assert!(refused > 0, "{field}: no cell is out of reach");
             }
         }
@@ -1825,6 +1870,8 @@ async fn write_snapshot(s: &TestServer) -> Vec<(String, i64)> {
             "SELECT COUNT(*) FROM cluster WHERE last_reviewed_on IS NOT NULL",
         ),
         ("member", "SELECT COUNT(*) FROM cluster_member"),
+        ("cohort", "SELECT COUNT(*) FROM npq_cohort"),
+        ("evidence", "SELECT COUNT(*) FROM evidence_check"),
     ];
     let sql = format!(
         "SELECT {}",

@@ -25,8 +25,9 @@ const NESTED: &str = "query($la: Int!) {
       localAuthority { code name }
       sencoAppointments {
         startedOn endedOn eligible
-        person { fullName trn qualifications { kind completedOn countsTowardDuty } }
-        qualification { status deadline daysRemaining }
+        person { fullName trn qualifications { kind completedOn countsTowardDuty }
+                 evidenceChecks { checkedOn confirms } }
+        qualification { status deadline daysRemaining projection projectedQualifiedOn }
       }
       termlyReports { academicYear term version overspent }
     } }
@@ -37,7 +38,8 @@ const NESTED: &str = "query($la: Int!) {
 const DASHBOARD: &str = "query($la: Int!) {
   qualificationDeadlines(filter: { laCode: $la }, first: 250) {
     totalCount
-    edges { node { status deadline daysRemaining person { fullName trn } school { urn name } } }
+    edges { node { status deadline daysRemaining projection mustRegisterBy
+                   latestViableCohort { startsOn } person { fullName trn } school { urn name } } }
   }
 }";
 

@@ -450,6 +450,7 @@ impl<'a> Generator<'a> {
         kind: &str,
         started_on: NaiveDate,
         completed_on: Option<NaiveDate>,
+        expected_completion_on: Option<NaiveDate>,
     ) {
         let id = self.next_qualification;
         self.next_qualification += 1;
@@ -464,6 +465,7 @@ impl<'a> Generator<'a> {
             provider: Set(provider),
             started_on: Set(started_on),
             completed_on: Set(completed_on),
+            expected_completion_on: Set(expected_completion_on),
         });
     }
 
@@ -493,7 +495,9 @@ impl<'a> Generator<'a> {
             );
             let done = began + chrono::Duration::days(self.rng.random_range(330..=720));
             let completed = (done <= self.today && self.rng.random_bool(0.9)).then_some(done);
-            self.qualify(person_id, "NASENCO", began, completed);
+            // A course still under way says when its award is expected (SPEC 4.8).
+            let expected = (done > self.today).then_some(done);
+            self.qualify(person_id, "NASENCO", began, completed, expected);
         } else if roll < 85 {
             let began = self.day_between(start.max(npq_first_start), self.today);
             let done = began + chrono::Duration::days(self.rng.random_range(360..=540));
@@ -502,6 +506,7 @@ impl<'a> Generator<'a> {
                 "NPQ_SENCO",
                 began,
                 (done <= self.today).then_some(done),
+                (done > self.today).then_some(done),
             );
         }
     }
@@ -538,6 +543,7 @@ impl<'a> Generator<'a> {
                 "NASENCO",
                 began,
                 Some(began + chrono::Duration::days(365)),
+                None,
             );
         } else {
             self.qualify(
@@ -545,6 +551,7 @@ impl<'a> Generator<'a> {
                 "NPQ_SENCO",
                 start,
                 Some(start + chrono::Duration::days(450)),
+                None,
             );
         }
         (start, Some(self.today - chrono::Duration::days(30)))

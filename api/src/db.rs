@@ -26,6 +26,10 @@ impl StatementCounter {
     }
 }
 
+/// The migration that creates the NPQ cohort calendar, which [`Db::migrate`] fills with the
+/// illustrative calendar when it applies it.
+const CALENDAR_MIGRATION: &str = "m0009_npq_and_evidence";
+
 /// The database handle shared by every request.
 #[derive(Clone)]
 pub struct Db {
@@ -196,7 +200,20 @@ impl Db {
             txn.execute_unprepared("SELECT pg_advisory_xact_lock(7238471650012)")
                 .await?;
         }
+        // The illustrative NPQ cohort calendar (SPEC 4.8) is written in the run that creates
+        // its table, so a new database (or one upgraded to it) starts with a calendar, while
+        // an administrator who later deletes every cohort is not given them back at the next
+        // start. It is data, so it is written here rather than by the migration.
+        let seeds_calendar = Migrator::get_pending_migrations(&txn)
+            .await?
+            .iter()
+            .any(|m| m.name() == CALENDAR_MIGRATION);
         Migrator::up(&txn, None).await?;
+        if seeds_calendar {
+            crate::store::npq::seed_illustrative(&txn)
+                .await
+                .map_err(|e| DbErr::Custom(format!("writing the NPQ calendar: {e:?}")))?;
+        }
         // Derived facts written by an older version of the rules (or by none, on a database
         // migrated from before they were kept) are rebuilt once, under the same lock.
         if !crate::store::duty::is_current(&txn)

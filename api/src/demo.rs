@@ -74,6 +74,14 @@ pub async fn seed(db: &Db) -> anyhow::Result<Seeded> {
     seed_trust(db)
         .await
         .map_err(|e| anyhow::anyhow!("demo trust failed: {e:?}"))?;
+    let school = demo_school_urn(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    if let Some(urn) = school {
+        recent_appointment(db, urn, today)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo appointment failed: {e:?}"))?;
+    }
     Ok(Seeded::Built(built.counts))
 }
 
@@ -137,6 +145,34 @@ async fn seed_trust(db: &Db) -> ApiResult<()> {
         }
     }
     w.commit(crate::freshness::Touched::Staff).await
+}
+
+/// A second SENCO at the demo school, appointed two months ago through the same use case
+/// as `appointSenco`, who has not started the NPQ: with the illustrative calendar only one
+/// open cohort still finishes before their deadline, so they show `AT_RISK` with the date to
+/// register by (the generated histories rarely land in that window).
+async fn recent_appointment(db: &Db, urn: i32, today: chrono::NaiveDate) -> ApiResult<()> {
+    use crate::domain::eligibility::InductionStatus;
+    use crate::store::sencos::{NewAppointment, NewPerson};
+    let seeder = crate::auth::Principal::from_claims("demo-seed".into(), Some("admin".into()));
+    let input = NewAppointment {
+        school_urn: crate::domain::school::Urn(urn),
+        person: NewPerson {
+            trn: Some("1900001".into()),
+            full_name: "Alex Morgan".into(),
+            email: None,
+            has_qts: true,
+            induction_status: InductionStatus::Completed,
+        },
+        started_on: today - chrono::Duration::days(60),
+        is_headteacher: false,
+        works_as_teacher_at_school: true,
+        on_senior_leadership_team: true,
+        non_contact_hours_per_week: Some(5.0),
+        class_teaching_fraction: Some(0.3),
+    };
+    crate::service::sencos::appoint(db, &seeder, input).await?;
+    Ok(())
 }
 
 /// A school the demo school token can write: the first state primary in Camden.

@@ -39,8 +39,9 @@ pub const REPORT_SHARDS: i32 = 16;
 /// What a committed write changed, which decides the counter it moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Touched {
-    /// People, appointments, qualifications, prior service, or reference data (LAs, trusts,
-    /// schools, imports): the `staff` counter.
+    /// People, appointments, qualifications, prior service, evidence checks, reference data
+    /// (LAs, trusts, schools, imports) or policy data (the NPQ cohort calendar, which every
+    /// projection reads): the `staff` counter.
     Staff,
     /// Clusters and their reviews: the `clusters` counter.
     Clusters,

@@ -26,6 +26,7 @@ pub const DASHBOARD: &str = "query Dashboard($la: Int!, $first: Int!) {
     totalCount
     edges { node {
       status deadline daysRemaining dutyApplies
+      projection mustRegisterBy projectedQualifiedOn
       person { id fullName trn }
       school { urn name }
     } }

@@ -12,6 +12,7 @@ pub struct Model {
     pub provider: Option<String>,
     pub started_on: Date,
     pub completed_on: Option<Date>,
+    pub expected_completion_on: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

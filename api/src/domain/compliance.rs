@@ -8,6 +8,7 @@
 
 use chrono::{Months, NaiveDate};
 
+use super::projection::{Projection, ProjectionOutcome};
 use super::qualification::QualificationStatus;
 use super::terms::AcademicTerm;
 
@@ -27,6 +28,9 @@ pub mod codes {
     pub const INSUFFICIENT_TIME: &str = "INSUFFICIENT_TIME";
     pub const REVIEW_OVERDUE: &str = "REVIEW_OVERDUE";
     pub const MEMBER_NOT_SMALL_PRIMARY: &str = "MEMBER_NOT_SMALL_PRIMARY";
+    pub const QUALIFICATION_AT_RISK: &str = "QUALIFICATION_AT_RISK";
+    pub const QUALIFICATION_CANNOT_BE_MET: &str = "QUALIFICATION_CANNOT_BE_MET";
+    pub const SENCO_EVIDENCE_NOT_CHECKED: &str = "SENCO_EVIDENCE_NOT_CHECKED";
 }
 
 /// How binding the rule behind an issue is.
@@ -191,6 +195,11 @@ pub struct AppointmentFacts {
     /// As of the same day as the checks (see [`super::qualification::evaluate`]).
     pub qualification_status: QualificationStatus,
     pub on_senior_leadership_team: bool,
+    /// The projection on the same day (see [`super::projection::project`]).
+    pub projection: ProjectionOutcome,
+    /// Whether the SENCO's QTS or counting award needs confirming and no evidence check has
+    /// confirmed it by the day (see [`super::evidence::unconfirmed`]).
+    pub evidence_unconfirmed: bool,
 }
 
 /// What the school checks need from the school's latest termly report (latest term, latest
@@ -371,6 +380,101 @@ pub fn school_issues(f: &SchoolFacts, as_of: NaiveDate) -> Vec<Issue> {
         ));
     }
 
+    issues.extend(projection_issues(f));
+
+    issues
+}
+
+/// Long dates for messages, "1 October 2026", joined with "and" when there are several.
+fn long_dates(mut dates: Vec<chrono::NaiveDate>) -> String {
+    dates.sort_unstable();
+    dates.dedup();
+    dates
+        .iter()
+        .map(|d| d.format("%-d %B %Y").to_string())
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// The checks of SPEC 4.7 that look ahead (the projection of SPEC 4.8) and at evidence
+/// (SPEC 4.9), one issue per code counting the appointments affected, as the other checks.
+fn projection_issues(f: &SchoolFacts) -> Vec<Issue> {
+    let urn = Some(f.urn);
+    let current = &f.current_appointments;
+    let mut issues = Vec::new();
+    let with = |p: Projection| -> Vec<&AppointmentFacts> {
+        current
+            .iter()
+            .filter(|a| a.projection.projection == p)
+            .collect()
+    };
+
+    // Reg 49(4): nothing under way or open can finish by the deadline, so the SENCO will be
+    // in breach; the message names when the breach can end at the earliest.
+    let cannot = with(Projection::CannotMeet);
+    if !cannot.is_empty() {
+        let when: Vec<_> = cannot
+            .iter()
+            .filter_map(|a| a.projection.projected_qualified_on)
+            .collect();
+        let earliest = if when.is_empty() {
+            "no cohort now open would end it".to_owned()
+        } else {
+            format!(
+                "the earliest the SENCO could qualify is {}",
+                long_dates(when)
+            )
+        };
+        issues.push(Issue::new(
+            codes::QUALIFICATION_CANNOT_BE_MET,
+            Severity::Statutory,
+            urn,
+            format!(
+                "{} of {} current SENCO appointment(s) can no longer gain the mandatory SENCO \
+                 qualification by the third anniversary of appointment (SEND Regulations 2014, \
+                 reg 49(4)): {earliest}.",
+                cannot.len(),
+                current.len()
+            ),
+        ));
+    }
+
+    // Code of Practice 6.85 - 6.86: the SENCO must gain the qualification within three
+    // years; with one cohort left in time, registration cannot wait.
+    let at_risk = with(Projection::AtRisk);
+    if !at_risk.is_empty() {
+        let by: Vec<_> = at_risk
+            .iter()
+            .filter_map(|a| a.projection.must_register_by)
+            .collect();
+        issues.push(Issue::new(
+            codes::QUALIFICATION_AT_RISK,
+            Severity::Guidance,
+            urn,
+            format!(
+                "{} of {} current SENCO appointment(s) can meet the qualification deadline only \
+                 through one NPQ for SENCOs cohort: register by {}.",
+                at_risk.len(),
+                current.len(),
+                long_dates(by)
+            ),
+        ));
+    }
+
+    let unchecked = current.iter().filter(|a| a.evidence_unconfirmed).count();
+    if unchecked > 0 {
+        issues.push(Issue::new(
+            codes::SENCO_EVIDENCE_NOT_CHECKED,
+            Severity::Advisory,
+            urn,
+            format!(
+                "{unchecked} of {} current SENCO appointment(s) hold a QTS or SENCO \
+                 qualification that no evidence check has confirmed (DfE's check a teacher's \
+                 record service, or the certificate).",
+                current.len()
+            ),
+        ));
+    }
     issues
 }
 
@@ -389,6 +493,13 @@ mod tests {
             eligible: true,
             qualification_status: QualificationStatus::Qualified,
             on_senior_leadership_team: true,
+            projection: ProjectionOutcome {
+                projection: Projection::Qualified,
+                must_register_by: None,
+                projected_qualified_on: None,
+                latest_viable_cohort: None,
+            },
+            evidence_unconfirmed: false,
         }
     }
 
@@ -649,6 +760,8 @@ mod tests {
                 eligible: false,
                 qualification_status: QualificationStatus::Overdue,
                 on_senior_leadership_team: false,
+                evidence_unconfirmed: true,
+                ..good_appointment()
             }],
             has_report_for_latest_due_term: false,
             latest_report: Some(LatestReportFacts {
@@ -667,8 +780,95 @@ mod tests {
                 codes::SEN_POLICY_REVIEW_OVERDUE,
                 codes::BUDGET_OVERSPENT,
                 codes::SENCO_NOT_ON_SLT,
+                codes::SENCO_EVIDENCE_NOT_CHECKED,
             ]
         );
+    }
+
+    fn projected(
+        p: Projection,
+        register_by: Option<NaiveDate>,
+        qualified_on: Option<NaiveDate>,
+    ) -> AppointmentFacts {
+        AppointmentFacts {
+            qualification_status: QualificationStatus::NotStarted,
+            projection: ProjectionOutcome {
+                projection: p,
+                must_register_by: register_by,
+                projected_qualified_on: qualified_on,
+                latest_viable_cohort: None,
+            },
+            ..good_appointment()
+        }
+    }
+
+    #[test]
+    fn a_senco_who_cannot_qualify_in_time_is_a_statutory_issue_naming_the_earliest_date() {
+        let f = SchoolFacts {
+            current_appointments: vec![
+                projected(Projection::CannotMeet, None, Some(d(2028, 9, 1))),
+                good_appointment(),
+            ],
+            ..compliant_school()
+        };
+        let issues = school_issues(&f, as_of());
+        assert_eq!(codes_of(&issues), vec![codes::QUALIFICATION_CANNOT_BE_MET]);
+        assert_eq!(issues[0].severity, Severity::Statutory);
+        assert!(
+            issues[0].message.starts_with("1 of 2 "),
+            "{}",
+            issues[0].message
+        );
+        assert!(
+            issues[0].message.contains("1 September 2028"),
+            "{}",
+            issues[0].message
+        );
+    }
+
+    #[test]
+    fn a_senco_with_one_cohort_left_is_at_risk_naming_the_day_to_register_by() {
+        let f = SchoolFacts {
+            current_appointments: vec![projected(
+                Projection::AtRisk,
+                Some(d(2026, 10, 1)),
+                Some(d(2028, 9, 1)),
+            )],
+            ..compliant_school()
+        };
+        let issues = school_issues(&f, as_of());
+        assert_eq!(codes_of(&issues), vec![codes::QUALIFICATION_AT_RISK]);
+        assert_eq!(issues[0].severity, Severity::Guidance);
+        assert!(
+            issues[0].message.contains("register by 1 October 2026"),
+            "{}",
+            issues[0].message
+        );
+    }
+
+    #[test]
+    fn on_track_and_unknown_projections_raise_nothing() {
+        for p in [Projection::OnTrack, Projection::Unknown] {
+            let f = SchoolFacts {
+                current_appointments: vec![projected(p, None, None)],
+                ..compliant_school()
+            };
+            assert!(school_issues(&f, as_of()).is_empty(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_senco_whose_record_was_never_checked_is_advisory() {
+        let f = SchoolFacts {
+            current_appointments: vec![AppointmentFacts {
+                evidence_unconfirmed: true,
+                ..good_appointment()
+            }],
+            ..compliant_school()
+        };
+        let issues = school_issues(&f, as_of());
+        assert_eq!(codes_of(&issues), vec![codes::SENCO_EVIDENCE_NOT_CHECKED]);
+        assert_eq!(issues[0].severity, Severity::Advisory);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 pub mod clusters;
 pub mod compliance;
 pub mod eligibility;
+pub mod evidence;
 pub mod money;
+pub mod projection;
 pub mod qualification;
 pub mod school;
 pub mod terms;

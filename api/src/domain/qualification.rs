@@ -198,7 +198,7 @@ pub fn counts_toward_duty(
 /// Whether a course under way on `t` could still become a relevant qualification (SPEC 4.4
 /// rule 6, `IN_TRAINING`). A NASENCO begun in time stops being able to count once
 /// 1 September 2027 arrives uncompleted; an NPQ begun in time always can.
-fn could_still_count(q: &QualificationRecord, t: NaiveDate) -> bool {
+pub fn could_still_count(q: &QualificationRecord, t: NaiveDate) -> bool {
     let under_way = q.started_on <= t && q.completed_on.is_none_or(|done| done > t);
     let in_window = match q.kind {
         QualificationKind::Nasenco => {

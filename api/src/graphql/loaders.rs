@@ -11,8 +11,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDate;
 use entity::{
-    cluster, local_authority, person, prior_senco_service, qualification, school, school_census,
-    senco_appointment, termly_report, trust,
+    cluster, evidence_check, local_authority, person, prior_senco_service, qualification, school,
+    school_census, senco_appointment, termly_report, trust,
 };
 use futures::future::BoxFuture;
 
@@ -24,7 +24,7 @@ use crate::store::clusters::{self, ClusterState};
 use crate::store::deadlines::{self, Deadline};
 use crate::store::scope::Reached;
 use crate::store::sencos;
-use crate::store::{compliance, reports, schools};
+use crate::store::{compliance, evidence, reports, schools};
 
 /// A failed batch load, shared by every waiter on the batch.
 #[derive(Clone, Debug)]
@@ -149,6 +149,8 @@ pub struct Loaders {
     pub successors: L<i32, Vec<school::Model>>,
     /// Compliance facts by (URN, as-of date).
     pub school_facts: L<(i32, NaiveDate), SchoolFacts>,
+    /// Evidence checks by person.
+    pub evidence_checks: L<i64, Vec<evidence_check::Model>>,
 }
 
 impl Loaders {
@@ -184,6 +186,7 @@ impl Loaders {
         self.cluster_states.enable_all_cache(false);
         self.successors.enable_all_cache(false);
         self.school_facts.enable_all_cache(false);
+        self.evidence_checks.enable_all_cache(false);
     }
 
     fn build(db: &Db, r: Option<Reached>) -> Self {
@@ -241,6 +244,9 @@ impl Loaders {
             }),
             school_facts: loader(db, r, |db, reach, k| {
                 Box::pin(async move { compliance::facts_by_school(&db.conn, reach, &k).await })
+            }),
+            evidence_checks: loader(db, r, |db, reach, k| {
+                Box::pin(async move { evidence::by_person(&db.conn, reach, &k).await })
             }),
         }
     }

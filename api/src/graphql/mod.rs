@@ -15,7 +15,9 @@ use crate::error::{ApiError, ApiResult};
 pub mod clusters;
 pub mod compliance;
 pub mod cost;
+pub mod evidence;
 pub mod loaders;
+pub mod npq;
 pub mod paging;
 pub mod reports;
 pub mod scalars;
@@ -34,6 +36,7 @@ pub struct Query(
     reports::ReportsQuery,
     clusters::ClustersQuery,
     compliance::ComplianceQuery,
+    npq::NpqQuery,
 );
 
 /// The mutation root.
@@ -43,6 +46,8 @@ pub struct Mutation(
     sencos::SencosMutation,
     reports::ReportsMutation,
     clusters::ClustersMutation,
+    npq::NpqMutation,
+    evidence::EvidenceMutation,
 );
 
 /// The executable schema.

@@ -577,6 +577,9 @@ async fn prime(ctx: &Context<'_>, rows: &[school::Model]) -> ApiResult<()> {
             if person.field("priorService").exists() {
                 loaders::many(&l.prior_service, people.iter().copied()).await?;
             }
+            if person.field("evidenceChecks").exists() {
+                loaders::many(&l.evidence_checks, people.iter().copied()).await?;
+            }
         }
         if sa.field("qualification").exists() {
             let today = super::today();

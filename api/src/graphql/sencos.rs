@@ -10,6 +10,7 @@ use crate::domain::qualification as rules;
 use crate::domain::school::{LaCode, TrustUid, Urn};
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::npq::{NpqCohort, ProjectionCount, QualificationProjection};
 use crate::graphql::schools::School;
 use crate::graphql::{Date, connection, connection_type, loaders, page, parse_id, rc, today};
 use crate::service;
@@ -132,6 +133,20 @@ impl Person {
             .map(Qualification)
             .collect())
     }
+    /// The checks of this person's QTS, induction or award against a source (SPEC 4.9),
+    /// oldest first; empty when none was recorded.
+    async fn evidence_checks(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::evidence::EvidenceCheck>> {
+        let l = super::loaders(ctx)?;
+        Ok(loaders::one(&l.evidence_checks, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::evidence::EvidenceCheck)
+            .collect())
+    }
     /// SENCO service recorded outside this system, oldest first.
     async fn prior_service(
         &self,
@@ -171,9 +186,15 @@ impl Qualification {
     async fn started_on(&self) -> Date {
         Date(self.0.started_on)
     }
-    /// When it was completed; null while under way.
+    /// When it was completed (the date of the award, not the end of teaching); null while
+    /// under way.
     async fn completed_on(&self) -> Option<Date> {
         self.0.completed_on.map(Date)
+    }
+    /// When the award is expected, as the projection uses it (SPEC 4.8); null when not
+    /// recorded.
+    async fn expected_completion_on(&self) -> Option<Date> {
+        self.0.expected_completion_on.map(Date)
     }
     /// Whether it is a relevant SENCO qualification that discharges the duty (SPEC 4.4(5)):
     /// completed, and NASENCO begun before 1 September 2024 and completed before
@@ -317,6 +338,8 @@ connection_type!(
     "qualification deadlines",
     #[doc = "How many appointments of the whole filtered list (not the page) stand at each status, every status listed (0 when none)."]
     status_counts: Vec<StatusCount>,
+    #[doc = "How many appointments of the whole filtered list (not the page) stand at each projection, every projection listed (0 when none)."]
+    projection_counts: Vec<ProjectionCount>,
 );
 
 /// How many appointments stand at one status.
@@ -373,6 +396,26 @@ impl QualificationDeadline {
     async fn prior_service_days(&self) -> i64 {
         self.0.outcome.prior_service_days
     }
+    /// Whether the SENCO will hold the qualification by the deadline, from the courses under
+    /// way and the NPQ cohort calendar on the date asked for (SPEC 4.8).
+    async fn projection(&self) -> QualificationProjection {
+        self.0.projection.projection.into()
+    }
+    /// The day registration closes for the one cohort that still finishes in time; null
+    /// unless the projection is `AT_RISK`.
+    async fn must_register_by(&self) -> Option<Date> {
+        self.0.projection.must_register_by.map(Date)
+    }
+    /// The earliest day a course under way or an open cohort could give the award; null when
+    /// `QUALIFIED`, `EXEMPT`, or nothing under way or open.
+    async fn projected_qualified_on(&self) -> Option<Date> {
+        self.0.projection.projected_qualified_on.map(Date)
+    }
+    /// The open cohort starting last that still finishes by the deadline; null when none
+    /// does.
+    async fn latest_viable_cohort(&self) -> Option<NpqCohort> {
+        self.0.projection.latest_viable_cohort.map(NpqCohort)
+    }
 }
 
 /// Narrows the deadlines view; every field given must match.
@@ -386,6 +429,8 @@ pub struct DeadlineFilter {
     pub urns: Option<Vec<i32>>,
     /// Only these statuses.
     pub statuses: Option<Vec<QualificationStatus>>,
+    /// Only these projections (SPEC 4.8).
+    pub projections: Option<Vec<QualificationProjection>>,
     /// Only deadlines on or before this date (exempt appointments have none and are left out).
     pub deadline_on_or_before: Option<Date>,
     /// Only deadlines on or after this date (exempt appointments are left out).
@@ -498,8 +543,11 @@ pub struct RecordQualificationInput {
     pub provider: Option<String>,
     /// When the course began.
     pub started_on: Date,
-    /// When it was completed; omit while under way.
+    /// When it was completed (the date of the award); omit while under way.
     pub completed_on: Option<Date>,
+    /// When the award is expected: not before `startedOn`, within ten years (3,650 days) of
+    /// today, and for a NASENCO before 1 September 2027 (after which it never counts).
+    pub expected_completion_on: Option<Date>,
 }
 
 /// Changes a qualification; absent fields are left unchanged, null clears a nullable one.
@@ -515,6 +563,8 @@ pub struct UpdateQualificationInput {
     pub started_on: Option<Date>,
     /// New completion (null clears).
     pub completed_on: MaybeUndefined<Date>,
+    /// New expected completion (null clears), as for `recordQualification`.
+    pub expected_completion_on: MaybeUndefined<Date>,
 }
 
 fn bad(field: &str) -> impl Fn(String) -> ApiError + '_ {
@@ -523,6 +573,21 @@ fn bad(field: &str) -> impl Fn(String) -> ApiError + '_ {
 
 fn past_date(d: Date, field: &str) -> ApiResult<NaiveDate> {
     validation::past_date(d.0, today()).map_err(bad(field))
+}
+
+/// An expected award date: at most 3,650 days (ten years) from today; its order against the
+/// start and the NASENCO window are checked with the stored course.
+fn expected_date(d: Date, field: &str) -> ApiResult<NaiveDate> {
+    let limit = today()
+        .checked_add_days(chrono::Days::new(3650))
+        .unwrap_or(NaiveDate::MAX);
+    if d.0 > limit {
+        return Err(ApiError::bad_input(
+            field,
+            "must be within ten years (3,650 days) from today",
+        ));
+    }
+    Ok(d.0)
 }
 
 fn appointment_start(d: Date, field: &str) -> ApiResult<NaiveDate> {
@@ -618,6 +683,9 @@ impl SencosQuery {
             urns: f.urns.map(|v| v.into_iter().map(Urn).collect()),
             appointment_ids: None,
             statuses: f.statuses.map(|v| v.into_iter().map(Into::into).collect()),
+            projections: f
+                .projections
+                .map(|v| v.into_iter().map(Into::into).collect()),
             on_or_before: f.deadline_on_or_before.map(|d| d.0),
             on_or_after: f.deadline_on_or_after.map(|d| d.0),
             current_only: true,
@@ -635,6 +703,24 @@ impl SencosQuery {
             .into_iter()
             .map(|(status, count)| StatusCount {
                 status: status.into(),
+                count,
+            })
+            .collect()
+        } else {
+            Vec::new()
+        };
+        let projection_counts = if ctx.look_ahead().field("projectionCounts").exists() {
+            service::sencos::projection_counts(
+                &rc.db,
+                &rc.principal,
+                rc.counters.as_ref(),
+                q.clone(),
+                as_of,
+            )
+            .await?
+            .into_iter()
+            .map(|(projection, count)| ProjectionCount {
+                projection: projection.into(),
                 count,
             })
             .collect()
@@ -661,6 +747,7 @@ impl SencosQuery {
         })
         .into();
         out.status_counts = status_counts;
+        out.projection_counts = projection_counts;
         Ok(out)
     }
 }
@@ -854,6 +941,10 @@ impl SencosMutation {
             provider,
             started_on: start,
             completed_on: completed,
+            expected_completion_on: input
+                .expected_completion_on
+                .map(|d| expected_date(d, "input.expectedCompletionOn"))
+                .transpose()?,
         };
         Ok(Qualification(
             service::sencos::record_qualification(&rc.db, &rc.principal, new)
@@ -884,6 +975,9 @@ impl SencosMutation {
                 .map(|d| past_date(d, "input.startedOn"))
                 .transpose()?,
             completed_on: patch(input.completed_on, |d| past_date(d, "input.completedOn"))?,
+            expected_completion_on: patch(input.expected_completion_on, |d| {
+                expected_date(d, "input.expectedCompletionOn")
+            })?,
         };
         Ok(Qualification(
             service::sencos::update_qualification(&rc.db, &rc.principal, id, p)

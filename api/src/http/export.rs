@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::domain::compliance::Severity;
 use crate::domain::money::Money;
+use crate::domain::projection::Projection;
 use crate::domain::qualification::QualificationStatus;
 use crate::domain::school::{LaCode, TrustUid, Urn};
 use crate::domain::terms::{AcademicTerm, Term};
@@ -167,7 +168,7 @@ impl Params {
 }
 
 /// `GET /export/{file}`: `file` is one of `schools.csv`, `deadlines.csv`,
-/// `compliance-issues.csv`, `termly-reports.csv`.
+/// `compliance-issues.csv`, `termly-reports.csv`, `dfe-teacher-check.csv`.
 pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -189,6 +190,7 @@ pub async fn export(
         "deadlines" => deadlines_csv(&state, &p, &params).await,
         "compliance-issues" => issues_csv(&state, &p, &params).await,
         "termly-reports" => reports_csv(&state, &p, &params).await,
+        "dfe-teacher-check" => dfe_check_csv(&state, &p, &params).await,
         _ => return unknown(&headers),
     };
     match result {
@@ -221,8 +223,8 @@ fn unknown(headers: &HeaderMap) -> Response {
         StatusCode::NOT_FOUND,
         headers,
         "NOT_FOUND",
-        "no such export: the datasets are schools.csv, deadlines.csv, compliance-issues.csv \
-         and termly-reports.csv",
+        "no such export: the datasets are schools.csv, deadlines.csv, compliance-issues.csv, \
+         termly-reports.csv and dfe-teacher-check.csv",
     )
 }
 
@@ -334,6 +336,10 @@ fn deadline_row(d: &crate::store::deadlines::Deadline) -> Vec<String> {
         d.outcome.prior_service_days.to_string(),
         opt(d.award.as_ref().map(|a| a.kind.clone())),
         opt(d.award.as_ref().and_then(|a| a.completed_on)),
+        d.projection.projection.as_str().to_string(),
+        opt(d.projection.must_register_by),
+        opt(d.projection.projected_qualified_on),
+        opt(d.projection.latest_viable_cohort.map(|c| c.starts_on)),
     ]
 }
 
@@ -345,6 +351,7 @@ async fn deadlines_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Ch
         urns: s.urns,
         appointment_ids: None,
         statuses: q.list("statuses", QualificationStatus::parse)?,
+        projections: q.list("projections", Projection::parse)?,
         on_or_before: None,
         on_or_after: None,
         current_only: true,
@@ -365,6 +372,10 @@ async fn deadlines_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Ch
         "prior_service_days",
         "qualifying_award_kind",
         "qualifying_award_completed_on",
+        "projection",
+        "must_register_by",
+        "projected_qualified_on",
+        "latest_viable_cohort_starts_on",
     ];
     let all = service::sencos::all_deadlines(&state.db, p, query, as_of).await?;
     in_chunks(&header, ArcSlice(all), deadline_row)
@@ -430,6 +441,28 @@ async fn issues_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Chunk
         "message",
     ];
     in_chunks(&header, rows, issue_row)
+}
+
+/// The bulk file for DfE's "check a teacher's record" service (SPEC 4.9): the page asked for
+/// (the first when none is) of the current SENCOs in scope with a TRN and no DfE record check
+/// in the last twelve months, 100 a file, in TRN order. The header is the service's own
+/// (`TRN,Date of birth`, not snake_case); the product stores no dates of birth, so the
+/// school fills them in.
+async fn dfe_check_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Chunks, ApiError> {
+    let page = match q.int("page")? {
+        None => 1,
+        Some(n) => u32::try_from(n)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| ApiError::bad_input("page", "must be 1 or more"))?,
+    };
+    let schools = q.schools()?;
+    let trns =
+        service::evidence::due_dfe_check(&state.db, p, &schools, crate::graphql::today(), page)
+            .await?;
+    in_chunks(&["TRN", "Date of birth"], trns, |trn: &String| {
+        vec![trn.clone(), String::new()]
+    })
 }
 
 fn report_row((r, s): &(entity::termly_report::Model, entity::school::Model)) -> Vec<String> {

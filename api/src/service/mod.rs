@@ -7,7 +7,9 @@
 
 pub mod clusters;
 pub mod compliance;
+pub mod evidence;
 pub mod imports;
+pub mod npq;
 pub mod reports;
 pub mod schools;
 pub mod sencos;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use crate::domain::projection::Projection;
 use crate::domain::qualification::QualificationStatus;
 use entity::{person, qualification, senco_appointment};
 
@@ -199,12 +200,34 @@ pub async fn status_counts(
         .collect())
 }
 
+/// How many of the appointments `q` selects stand at each projection on `as_of` (SPEC 4.8),
+/// over the whole list, in the order of [`Projection::ALL`]; projections with none are
+/// listed with 0.
+pub async fn projection_counts(
+    db: &Db,
+    p: &Principal,
+    seen: Option<&Counters>,
+    q: DeadlineQuery,
+    as_of: NaiveDate,
+) -> ApiResult<Vec<(Projection, u64)>> {
+    scope::require_authenticated(p)?;
+    q.check_covered(p)?;
+    let all = whole_list(db, p, seen, &q, as_of).await?;
+    Ok(Projection::ALL
+        .iter()
+        .map(|k| {
+            let n = all.iter().filter(|d| d.projection.projection == *k).count() as u64;
+            (*k, n)
+        })
+        .collect())
+}
+
 /// One page of the deadlines view (SPEC 4.4 rule 7): the readable appointments `q`
 /// selects as of `as_of`, in the order of the rule, the `first` after the sort key `after`,
 /// with the total; kept while no staff or reference data changes. `seen` holds the counters
 /// the request has read already, if any. Without a status filter the page comes straight
-/// from the stored facts in the database's order; a status filter (which depends on the
-/// day) needs the whole list, which is kept instead.
+/// from the stored facts in the database's order; a status or projection filter (which
+/// depends on the day) needs the whole list, which is kept instead.
 pub async fn deadlines(
     db: &Db,
     p: &Principal,
@@ -216,7 +239,7 @@ pub async fn deadlines(
 ) -> ApiResult<Arc<Paged<Deadline>>> {
     scope::require_authenticated(p)?;
     q.check_covered(p)?;
-    if q.statuses.is_some() {
+    if q.needs_whole_list() {
         let all = whole_list(db, p, seen, &q, as_of).await?;
         let rows: Vec<Deadline> = all
             .iter()

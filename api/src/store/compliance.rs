@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use entity::{school, termly_report};
+use entity::{school, senco_appointment, termly_report};
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -16,10 +16,28 @@ use crate::domain::compliance::{
     school_issues,
 };
 use crate::domain::eligibility::{InductionStatus, eligibility_issues};
+use crate::domain::evidence::{CheckRecord, needs_confirming, unconfirmed};
+use crate::domain::qualification::QualificationKind;
 use crate::domain::terms::AcademicTerm;
 use crate::error::ApiResult;
 use crate::store::scope::Reached;
-use crate::store::{clusters, deadlines};
+use crate::store::{clusters, deadlines, evidence};
+
+/// Whether the current SENCO of `d` holds a QTS or counting award that no evidence check had
+/// confirmed by `as_of` (SPEC 4.7, `SENCO_EVIDENCE_NOT_CHECKED`).
+fn evidence_unconfirmed(
+    d: &deadlines::Deadline,
+    checks: &HashMap<i64, Vec<CheckRecord>>,
+    as_of: NaiveDate,
+) -> bool {
+    let award = d
+        .award
+        .as_ref()
+        .and_then(|q| QualificationKind::parse(&q.kind));
+    let needed = needs_confirming(d.person.has_qts, d.appointment.is_headteacher, award);
+    let checks = checks.get(&d.person.id).map_or(&[][..], Vec::as_slice);
+    !unconfirmed(&needed, checks, as_of).is_empty()
+}
 
 /// The stored term name's place in the academic year, in SQL (for ordering reports).
 fn term_index_sql(alias: &str) -> String {
@@ -126,7 +144,25 @@ pub async fn school_facts<C: ConnectionTrait>(
     if schools.is_empty() {
         return Ok(Vec::new());
     }
+    let current_people: SelectStatement = Query::select()
+        .column(senco_appointment::Column::PersonId)
+        .from(senco_appointment::Entity)
+        .cond_where(
+            Condition::all()
+                .add(senco_appointment::Column::SchoolUrn.in_subquery(select.clone()))
+                .add(crate::store::current_on(
+                    senco_appointment::Column::StartedOn,
+                    senco_appointment::Column::EndedOn,
+                    as_of,
+                )),
+        )
+        .to_owned();
     let current = deadlines::current_deadlines_within(db, cond, as_of).await?;
+    let checks = if current.is_empty() {
+        HashMap::new()
+    } else {
+        evidence::records_for(db, current_people).await?
+    };
     let mut appointments: HashMap<i32, Vec<AppointmentFacts>> = HashMap::new();
     for d in current {
         let a = &d.appointment;
@@ -146,6 +182,8 @@ pub async fn school_facts<C: ConnectionTrait>(
                 eligible,
                 qualification_status: d.outcome.status,
                 on_senior_leadership_team: a.on_senior_leadership_team,
+                projection: d.projection,
+                evidence_unconfirmed: evidence_unconfirmed(&d, &checks, as_of),
             });
     }
     let due = AcademicTerm::latest_due_by(as_of);

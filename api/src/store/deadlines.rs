@@ -1,7 +1,9 @@
 //! The deadlines view (SPEC 4.4 rule 7) and the deadline of any appointment on a day: the
 //! stored duty facts (`store::duty`) of the appointments a query selects, joined to their
 //! people, schools and courses in a fixed number of set-based statements, with the
-//! date-dependent part (rule 6) computed by `domain::qualification::status_on`.
+//! date-dependent part (rule 6) computed by `domain::qualification::status_on`, and the
+//! projection of SPEC 4.8 by `domain::projection::project` from the cohort calendar, read
+//! once per computation.
 
 use std::collections::HashMap;
 
@@ -14,13 +16,14 @@ use sea_orm::{
 };
 
 use crate::auth::Principal;
+use crate::domain::projection::{self, Course, Projection, ProjectionOutcome};
 use crate::domain::qualification::{
     self as rules, DutyOutcome, QualificationRecord, QualificationStatus,
 };
 use crate::domain::school::{LaCode, TrustUid, Urn};
 use crate::error::{ApiError, ApiResult};
 use crate::store::scope::Reached;
-use crate::store::{duty, scope};
+use crate::store::{duty, npq, scope};
 
 /// One computed deadline.
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct Deadline {
     pub person: person::Model,
     /// The rules' verdict.
     pub outcome: DutyOutcome,
+    /// Whether the SENCO will make the deadline (SPEC 4.8).
+    pub projection: ProjectionOutcome,
     /// The counting award, when qualified.
     pub award: Option<qualification::Model>,
 }
@@ -68,6 +73,8 @@ pub struct DeadlineQuery {
     pub appointment_ids: Option<Vec<i64>>,
     /// Only these statuses.
     pub statuses: Option<Vec<QualificationStatus>>,
+    /// Only these projections.
+    pub projections: Option<Vec<Projection>>,
     /// Deadline on or before.
     pub on_or_before: Option<NaiveDate>,
     /// Deadline on or after.
@@ -77,6 +84,12 @@ pub struct DeadlineQuery {
 }
 
 impl DeadlineQuery {
+    /// Whether the query filters on what depends on the day (status or projection), so that
+    /// its order and total cannot come from the stored facts alone.
+    pub fn needs_whole_list(&self) -> bool {
+        self.statuses.is_some() || self.projections.is_some()
+    }
+
     /// `FORBIDDEN` when the query names an LA or trust the caller cannot read in full:
     /// deadlines "for LA 202" must not quietly mean "the part of LA 202 you can see".
     pub fn check_covered(&self, p: &Principal) -> ApiResult<()> {
@@ -184,8 +197,10 @@ pub async fn page<C: ConnectionTrait>(
     after: Option<(NaiveDate, i32, i64)>,
     first: u64,
 ) -> ApiResult<(Vec<Deadline>, u64)> {
-    if q.statuses.is_some() {
-        return Err(ApiError::internal("a status filter needs the whole list"));
+    if q.needs_whole_list() {
+        return Err(ApiError::internal(
+            "a status or projection filter needs the whole list",
+        ));
     }
     let (mut cond, _) = selection(scope::readable_schools(p)?, q, as_of);
     if let Some(d) = q.on_or_before {
@@ -301,6 +316,7 @@ async fn deadlines_within<C: ConnectionTrait>(
         .order_by_asc(qualification::Column::Id)
         .all(db)
         .await?;
+    let calendar = npq::calendar(db).await?;
     let mut by_person_quals: HashMap<i64, Vec<&qualification::Model>> = HashMap::new();
     for qm in &quals {
         by_person_quals.entry(qm.person_id).or_default().push(qm);
@@ -319,13 +335,25 @@ async fn deadlines_within<C: ConnectionTrait>(
             )));
         };
         let person_quals = by_person_quals.get(&a.person_id).unwrap_or(&empty_q);
-        let records: Vec<QualificationRecord> = person_quals
+        let courses: Vec<Course> = person_quals
             .iter()
-            .filter_map(|qm| duty::record(qm))
+            .filter_map(|qm| {
+                Some(Course {
+                    record: duty::record(qm)?,
+                    expected_completion_on: qm.expected_completion_on,
+                })
+            })
             .collect();
+        let records: Vec<QualificationRecord> = courses.iter().map(|c| c.record).collect();
         let outcome = rules::status_on(&duty::facts_of(&facts), &records, as_of);
         if let Some(statuses) = &q.statuses
             && !statuses.contains(&outcome.status)
+        {
+            continue;
+        }
+        let projection = projection::project(&outcome, &courses, &calendar, as_of);
+        if let Some(projections) = &q.projections
+            && !projections.contains(&projection.projection)
         {
             continue;
         }
@@ -350,6 +378,7 @@ async fn deadlines_within<C: ConnectionTrait>(
             person: person.clone(),
             appointment: a,
             outcome,
+            projection,
             award,
         });
     }

@@ -111,6 +111,8 @@ pub struct NewQualification {
     pub started_on: NaiveDate,
     /// When it was completed.
     pub completed_on: Option<NaiveDate>,
+    /// When the award is expected.
+    pub expected_completion_on: Option<NaiveDate>,
 }
 
 /// Changes to a qualification.
@@ -124,6 +126,8 @@ pub struct QualificationPatch {
     pub started_on: Patch<NaiveDate>,
     /// New completion.
     pub completed_on: Patch<Option<NaiveDate>>,
+    /// New expected completion.
+    pub expected_completion_on: Patch<Option<NaiveDate>>,
 }
 
 fn overlaps(
@@ -375,7 +379,7 @@ async fn person_schools<C: ConnectionTrait>(
 }
 
 /// Loads a person the caller may change; returns them and the URNs to audit under.
-async fn writable_person<C: ConnectionTrait>(
+pub async fn writable_person<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
     id: i64,
@@ -469,6 +473,20 @@ pub async fn add_prior_service<C: ConnectionTrait>(
     Ok(person)
 }
 
+/// `BAD_USER_INPUT` on `expectedCompletionOn` when it precedes the start or, for a NASENCO,
+/// falls when the course can no longer count (SPEC 4.8).
+fn check_expected_completion(
+    kind: QualificationKind,
+    started_on: NaiveDate,
+    expected: Option<NaiveDate>,
+) -> ApiResult<()> {
+    match expected {
+        Some(e) => crate::domain::projection::check_expected_completion(kind, started_on, e)
+            .map_err(|m| ApiError::bad_input("expectedCompletionOn", m)),
+        None => Ok(()),
+    }
+}
+
 /// Records a qualification.
 pub async fn record_qualification<C: ConnectionTrait>(
     db: &C,
@@ -477,12 +495,14 @@ pub async fn record_qualification<C: ConnectionTrait>(
     q: NewQualification,
 ) -> ApiResult<qualification::Model> {
     let (_, urns) = writable_person(db, p, q.person_id, "personId").await?;
+    check_expected_completion(q.kind, q.started_on, q.expected_completion_on)?;
     let row = qualification::ActiveModel {
         person_id: Set(q.person_id),
         kind: Set(q.kind.to_string()),
         provider: Set(q.provider),
         started_on: Set(q.started_on),
         completed_on: Set(q.completed_on),
+        expected_completion_on: Set(q.expected_completion_on),
         ..Default::default()
     }
     .insert(db)
@@ -520,11 +540,17 @@ pub async fn update_qualification<C: ConnectionTrait>(
     if let Some(v) = patch.completed_on {
         after.completed_on = v;
     }
+    if let Some(v) = patch.expected_completion_on {
+        after.expected_completion_on = v;
+    }
     if after.completed_on.is_some_and(|c| c < after.started_on) {
         return Err(ApiError::bad_input(
             "completedOn",
             "must not be before the course started",
         ));
+    }
+    if let Some(kind) = QualificationKind::parse(&after.kind) {
+        check_expected_completion(kind, after.started_on, after.expected_completion_on)?;
     }
     if after == before {
         return Ok(after);
