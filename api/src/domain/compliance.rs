@@ -27,6 +27,11 @@ pub mod codes {
     pub const INSUFFICIENT_TIME: &str = "INSUFFICIENT_TIME";
     pub const REVIEW_OVERDUE: &str = "REVIEW_OVERDUE";
     pub const MEMBER_NOT_SMALL_PRIMARY: &str = "MEMBER_NOT_SMALL_PRIMARY";
+    pub const TERMLY_REPORT_NOT_SIGNED_OFF: &str = "TERMLY_REPORT_NOT_SIGNED_OFF";
+    pub const SEN_INFORMATION_REPORT_NOT_SIGNED_OFF: &str = "SEN_INFORMATION_REPORT_NOT_SIGNED_OFF";
+    pub const GOVERNANCE_ACTIONS_OVERDUE: &str = "GOVERNANCE_ACTIONS_OVERDUE";
+    pub const NO_SEN_GOVERNOR_MEETING: &str = "NO_SEN_GOVERNOR_MEETING";
+    pub const SENCO_TIME_CUT_WHILE_NEED_ROSE: &str = "SENCO_TIME_CUT_WHILE_NEED_ROSE";
 }
 
 /// How binding the rule behind an issue is.
@@ -214,6 +219,8 @@ pub struct SchoolFacts {
     pub has_report_for_latest_due_term: bool,
     /// `None` when the school has never submitted a termly report.
     pub latest_report: Option<LatestReportFacts>,
+    /// What the governance checks look at (SPEC 4.10).
+    pub governance: super::governance::GovernanceFacts,
 }
 
 /// `date` minus whole calendar years, clamping 29 February to 28 February. Saturates at
@@ -371,6 +378,7 @@ pub fn school_issues(f: &SchoolFacts, as_of: NaiveDate) -> Vec<Issue> {
         ));
     }
 
+    issues.extend(super::governance::issues(&f.governance, f.urn, as_of));
     issues
 }
 
@@ -407,6 +415,10 @@ mod tests {
             current_appointments: vec![good_appointment()],
             has_report_for_latest_due_term: true,
             latest_report: Some(good_report()),
+            governance: crate::domain::governance::GovernanceFacts {
+                last_meeting_on: Some(d(2026, 1, 20)),
+                ..Default::default()
+            },
         }
     }
 
@@ -656,6 +668,7 @@ mod tests {
                 sen_policy_date: None,
                 overspent: true,
             }),
+            ..compliant_school()
         };
         assert_eq!(
             codes_of(&school_issues(&f, as_of())),

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 pub mod clusters;
 pub mod compliance;
 pub mod cost;
+pub mod governance;
 pub mod loaders;
 pub mod paging;
 pub mod reports;
@@ -34,6 +35,7 @@ pub struct Query(
     reports::ReportsQuery,
     clusters::ClustersQuery,
     compliance::ComplianceQuery,
+    governance::GovernanceQuery,
 );
 
 /// The mutation root.
@@ -43,6 +45,7 @@ pub struct Mutation(
     sencos::SencosMutation,
     reports::ReportsMutation,
     clusters::ClustersMutation,
+    governance::GovernanceMutation,
 );
 
 /// The executable schema.

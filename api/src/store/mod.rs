@@ -7,6 +7,7 @@ pub mod clusters;
 pub mod compliance;
 pub mod deadlines;
 pub mod duty;
+pub mod governance;
 pub mod imports;
 pub mod reports;
 pub mod schools;
