@@ -303,8 +303,8 @@ async fn a_year_of_meetings_carries_open_actions_forward_and_closes_done_ones() 
             .map(|a| a["id"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(carried(nodes[0]), [y.training.clone()]);
-    assert_eq!(carried(nodes[1]), [y.training.clone()]);
+    assert_eq!(carried(nodes[0]), std::slice::from_ref(&y.training));
+    assert_eq!(carried(nodes[1]), std::slice::from_ref(&y.training));
     assert!(carried(nodes[2]).is_empty());
     assert_eq!(nodes[0]["carriedForward"][0]["timesCarriedForward"], 2);
     let autumn_actions: Vec<&str> = nodes[2]["actions"]

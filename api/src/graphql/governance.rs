@@ -914,10 +914,16 @@ fn items(v: Vec<AgendaItemInput>, field: &str) -> ApiResult<Vec<rules::AgendaIte
 }
 
 fn area(v: Option<String>, field: &str) -> ApiResult<Option<String>> {
-    match v.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(_) => v.map(|a| name(&a, field)).transpose(),
+    let Some(a) = v else {
+        return Ok(None);
+    };
+    // Checked whole before trimming, so that a control character at either end (which
+    // trimming would drop) is refused as it is in every other free text.
+    validation::free_text(&a, rules::NAME_CHARS).map_err(bad(field.to_owned()))?;
+    if a.trim().is_empty() {
+        return Ok(None);
     }
+    name(&a, field).map(Some)
 }
 
 fn hours(v: f64, field: &str) -> ApiResult<f64> {
