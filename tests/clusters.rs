@@ -101,6 +101,34 @@ async fn submit_good_report(s: &TestServer, urn: i32, roll: i32) {
     .await;
 }
 
+/// The governing body's part of a sound school (SPEC 4.10): a meeting last term, and the
+/// summer report and the SEN information report of [`submit_good_report`] signed off.
+async fn govern_well(s: &TestServer, urn: i32) {
+    let t = token(&format!("governor-{urn}"), &format!("school:{urn}:govern"));
+    s.ok(
+        &t,
+        "mutation($i: RecordGovernorMeetingInput!) { recordGovernorMeeting(input: $i) { id } }",
+        json!({ "i": { "schoolUrn": urn, "heldOn": "2026-06-10",
+                       "attendees": [{ "name": "A Governor", "role": "SEN governor" }] } }),
+    )
+    .await;
+    for input in [
+        json!({ "schoolUrn": urn, "document": "TERMLY_REPORT", "academicYear": 2025,
+                "term": "SUMMER", "signedOn": "2026-09-20", "signedBy": "A Governor",
+                "role": "SEN_GOVERNOR" }),
+        json!({ "schoolUrn": urn, "document": "SEN_INFORMATION_REPORT",
+                "documentDate": "2026-01-10", "signedOn": "2026-01-10",
+                "signedBy": "A Governor", "role": "CHAIR" }),
+    ] {
+        s.ok(
+            &t,
+            "mutation($i: SignOffDocumentInput!) { signOffDocument(input: $i) { id } }",
+            json!({ "i": input }),
+        )
+        .await;
+    }
+}
+
 const CREATE: &str = "mutation($i: CreateClusterInput!) { createCluster(input: $i) { id } }";
 
 async fn world(s: &TestServer) -> World {
@@ -151,6 +179,7 @@ async fn world(s: &TestServer) -> World {
         )
         .await;
         submit_good_report(s, *urn, 150).await;
+        govern_well(s, *urn).await;
     }
     s.ok(
         &a,
@@ -476,6 +505,7 @@ async fn compliance_issues_list_every_problem_of_the_la_most_severe_first() {
             ("TERMLY_REPORT_MISSING", "ADVISORY", sec),
             ("SEN_POLICY_REVIEW_OVERDUE", "ADVISORY", sec),
             ("MEMBER_NOT_SMALL_PRIMARY", "ADVISORY", sec),
+            ("NO_SEN_GOVERNOR_MEETING", "ADVISORY", sec),
         ])
     );
     let b1 = i64::from(w.b_primaries[0].0);
@@ -488,6 +518,7 @@ async fn compliance_issues_list_every_problem_of_the_la_most_severe_first() {
             ("TERMLY_REPORT_MISSING", "ADVISORY", b1),
             ("SEN_POLICY_REVIEW_OVERDUE", "ADVISORY", b1),
             ("SENCO_NOT_ON_SLT", "ADVISORY", b1),
+            ("NO_SEN_GOVERNOR_MEETING", "ADVISORY", b1),
         ])
     );
     // QUALIFICATION_OVERDUE at b1 is both a school check and the cluster's check of its

@@ -484,6 +484,8 @@ fn at<'a>(v: &'a Value, path: &str) -> Vec<&'a Value> {
             .flat_map(|x| -> Vec<&Value> {
                 if seg == "*" {
                     x.as_array().map(|a| a.iter().collect()).unwrap_or_default()
+                } else if let (Some(a), Ok(i)) = (x.as_array(), seg.parse::<usize>()) {
+                    vec![a.get(i).unwrap_or(&Value::Null)]
                 } else {
                     vec![x.get(seg).unwrap_or(&Value::Null)]
                 }
@@ -1004,13 +1006,39 @@ const EVIDENCE_SOURCES: &[&str] = &["DFE_TEACHER_RECORD", "CERTIFICATE", "OTHER"
 /// Mutations whose only arguments are scalars, not an `input` object: fuzzed by a test of
 /// their own.
 const ARGUMENT_ONLY: [&str; 1] = ["deleteNpqCohort"];
+/// The governing body's side (SPEC 4.10): one school per mutation.
+const S_MEETING: i32 = 300_019;
+const S_UPDATE_MEETING: i32 = 300_020;
+const S_ACTION: i32 = 300_021;
+const S_UPDATE_ACTION: i32 = 300_022;
+const S_SIGN_OFF: i32 = 300_023;
+const DOCUMENTS: &[&str] = &["TERMLY_REPORT", "SEN_INFORMATION_REPORT", "SEN_POLICY"];
+const ROLES: &[&str] = &["CHAIR", "SEN_GOVERNOR", "TRUSTEE", "OTHER"];
+const STATUSES: &[&str] = &["OPEN", "DONE", "DROPPED"];
+
+fn governor(urn: i32) -> String {
+    token("fuzz-governor", &format!("school:{urn}:govern"))
+}
+
+fn meeting_base(urn: i32) -> Value {
+    json!({ "schoolUrn": urn, "heldOn": "2025-10-01", "nextMeetingOn": "2026-02-01",
+            "attendees": [{ "name": "Fuzz Senco", "role": "SENCO" }],
+            "items": [{ "title": "Fuzz item", "keyPoints": "Fuzz points" }] })
+}
+
+fn action_base() -> Value {
+    json!({ "area": "Fuzz area", "description": "Fuzz action", "owner": "SENCO",
+            "dueOn": "2026-05-01", "status": "DONE", "completedOn": "2026-04-01",
+            "cost": "250.50", "timeHours": 4.5, "successCriteria": "Fuzz criteria",
+            "monitoring": "Fuzz monitoring", "evaluation": "Fuzz evaluation" })
+}
 const FUZZ_LA: i32 = 301;
 const FUZZ_TRUST: i32 = 3001;
 const WORLD_LAS: [i32; 2] = [202, 203];
 const WORLD_TRUST: i32 = 2044;
 
 fn world_urns() -> BTreeSet<i64> {
-    (300_001..=300_018).collect()
+    (300_001..=300_023).collect()
 }
 
 /// URNs the hostile values use for "no such school": never created by upsertSchool's cases.
@@ -1078,6 +1106,9 @@ struct World {
     cluster_update: String,
     cluster_update_senco: String,
     cluster_review: String,
+    meeting_update: String,
+    meeting_for_action: String,
+    action_update: String,
 }
 
 static FRESH: AtomicU32 = AtomicU32::new(0);
@@ -1125,7 +1156,7 @@ async fn build_world(s: &TestServer) -> World {
         json!({ "i": { "uid": WORLD_TRUST, "name": "World Trust" } }),
     )
     .await;
-    for urn in 300_001..=300_018 {
+    for urn in 300_001..=300_023 {
         s.ok(
             &a,
             "mutation($i: SchoolInput!) { upsertSchool(input: $i) { urn } }",
@@ -1173,7 +1204,34 @@ async fn build_world(s: &TestServer) -> World {
             .await;
         clusters.push(d["createCluster"]["id"].as_str().unwrap().to_owned());
     }
-    for urn in S_REPORTS {
+    let record =
+        "mutation($i: RecordGovernorMeetingInput!) { recordGovernorMeeting(input: $i) { id } }";
+    let mut meetings = Vec::new();
+    for urn in [S_UPDATE_MEETING, S_ACTION, S_UPDATE_ACTION] {
+        let d = s
+            .ok(&governor(urn), record, json!({ "i": meeting_base(urn) }))
+            .await;
+        meetings.push(
+            d["recordGovernorMeeting"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut action = action_base();
+    action["schoolUrn"] = json!(S_UPDATE_ACTION);
+    action["meetingId"] = json!(meetings[2]);
+    let action_update = s
+        .ok(
+            &governor(S_UPDATE_ACTION),
+            "mutation($i: AddGovernanceActionInput!) { addGovernanceAction(input: $i) { id } }",
+            json!({ "i": action }),
+        )
+        .await["addGovernanceAction"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for urn in S_REPORTS.into_iter().chain([S_SIGN_OFF]) {
         let mut first_report = report_base(urn);
         first_report["expectedVersion"] = Value::Null;
         s.ok(
@@ -1195,6 +1253,9 @@ async fn build_world(s: &TestServer) -> World {
         cluster_update: clusters[0].clone(),
         cluster_update_senco,
         cluster_review: clusters[1].clone(),
+        meeting_update: meetings[0].clone(),
+        meeting_for_action: meetings[1].clone(),
+        action_update,
     }
 }
 
@@ -1776,6 +1837,8 @@ fn streams(w: &World) -> Vec<Stream> {
         seed: 0x5eed_000b,
     });
 
+    governance_streams(w, &mut v);
+
     v.push(Stream {
         mutation: "upsertLocalAuthority",
         query:
@@ -1892,6 +1955,223 @@ fn streams(w: &World) -> Vec<Stream> {
     v
 }
 
+/// The governing body's mutations (SPEC 4.10), each by the school's own governor.
+fn governance_streams(w: &World, v: &mut Vec<Stream>) {
+    use Null::*;
+    let text = |max| Kind::Text { max, trims: true };
+    let past = || date((EPOCH, true), (Bound::Today(0), true));
+    let closed_today = json!(date_str(today()));
+    let meeting_sel = "id heldOn nextMeetingOn attendees { name role } items { title keyPoints }";
+    // Two years after the base heldOn (2025-10-01) is as late as the next meeting may be.
+    let next = || {
+        date(
+            (Bound::Fixed("2025-10-02"), true),
+            (Bound::Fixed("2027-10-03"), true),
+        )
+    };
+    let list_fields = |null: Null| {
+        vec![
+            Field::new("attendees", Kind::Object, null),
+            Field::new("attendees.0.name", Kind::Name, Invalid).out("/attendees/0/name"),
+            Field::new("attendees.0.role", Kind::Name, Invalid).out("/attendees/0/role"),
+            Field::new("items.0.title", Kind::Name, Invalid).out("/items/0/title"),
+            Field::new("items.0.keyPoints", text(10_000), Clears).out("/items/0/keyPoints"),
+        ]
+    };
+    let mut fields = vec![
+        Field::new("schoolUrn", Kind::Urn, Invalid),
+        Field::new("heldOn", past(), Invalid)
+            .out("/heldOn")
+            .alt("input.nextMeetingOn"),
+        Field::new("nextMeetingOn", next(), Clears).out("/nextMeetingOn"),
+    ];
+    fields.extend(list_fields(Invalid));
+    v.push(Stream {
+        mutation: "recordGovernorMeeting",
+        query: format!(
+            "mutation($i: RecordGovernorMeetingInput!) {{ recordGovernorMeeting(input: $i) \
+             {{ {meeting_sel} }} }}"
+        ),
+        token: governor(S_MEETING),
+        base: meeting_base(S_MEETING),
+        fields,
+        snap: Snap::Schools(vec![S_MEETING]),
+        refresh: Refresh::None,
+        seed: 0x5eed_0101,
+    });
+
+    let mut base = meeting_base(S_UPDATE_MEETING);
+    base.as_object_mut().unwrap().remove("schoolUrn");
+    base["meetingId"] = json!(w.meeting_update);
+    let mut fields = vec![
+        Field::new("meetingId", Kind::Id(w.meeting_update.clone()), Invalid),
+        Field::new("heldOn", past(), Unchanged)
+            .out("/heldOn")
+            .alt("input.nextMeetingOn"),
+        Field::new("nextMeetingOn", next(), Clears)
+            .out("/nextMeetingOn")
+            .alt("input.heldOn"),
+    ];
+    fields.extend(list_fields(Unchanged));
+    v.push(Stream {
+        mutation: "updateGovernorMeeting",
+        query: format!(
+            "mutation($i: UpdateGovernorMeetingInput!) {{ updateGovernorMeeting(input: $i) \
+             {{ {meeting_sel} }} }}"
+        ),
+        token: governor(S_UPDATE_MEETING),
+        base,
+        fields,
+        snap: Snap::Schools(vec![S_UPDATE_MEETING]),
+        refresh: Refresh::None,
+        seed: 0x5eed_0102,
+    });
+
+    let action_sel = "id area description owner dueOn status completedOn cost timeHours \
+        successCriteria monitoring evaluation meeting { id }";
+    let terms = |null_text: Null, unchanged: bool| {
+        let keep = |n: Null| if unchanged { Unchanged } else { n };
+        vec![
+            Field::new("area", text(200), Clears).out("/area"),
+            Field::new("description", Kind::Name, keep(Invalid)).out("/description"),
+            Field::new("owner", Kind::Name, keep(Invalid)).out("/owner"),
+            Field::new(
+                "dueOn",
+                date((EPOCH, true), (Bound::Today(1830), true)),
+                keep(Invalid),
+            )
+            .out("/dueOn"),
+            // Reopening with a completion date still given is refused for that date.
+            Field::new("status", Kind::Enum(STATUSES), keep(Default))
+                .out("/status")
+                .default(json!("OPEN"))
+                .alt("input.completedOn"),
+            // A closed action without a date is closed today.
+            Field::new("completedOn", past(), Default)
+                .out("/completedOn")
+                .default(closed_today.clone()),
+            Field::new("cost", Kind::Money, keep(Default))
+                .out("/cost")
+                .default(json!("0.00")),
+            Field::new(
+                "timeHours",
+                Kind::Float {
+                    min: 0.0,
+                    max: 10_000.0,
+                },
+                keep(Default),
+            )
+            .out("/timeHours")
+            .default(json!(0.0)),
+            Field::new("successCriteria", text(10_000), null_text).out("/successCriteria"),
+            Field::new("monitoring", text(10_000), null_text).out("/monitoring"),
+            Field::new("evaluation", text(10_000), null_text).out("/evaluation"),
+        ]
+    };
+    let mut base = action_base();
+    base["schoolUrn"] = json!(S_ACTION);
+    base["meetingId"] = json!(w.meeting_for_action);
+    let mut fields = vec![
+        Field::new("schoolUrn", Kind::Urn, Invalid).alt("input.meetingId"),
+        // No meeting: an action of the SEN action plan.
+        Field::new("meetingId", Kind::Id(w.meeting_for_action.clone()), Clears),
+    ];
+    fields.extend(terms(Clears, false));
+    v.push(Stream {
+        mutation: "addGovernanceAction",
+        query: format!(
+            "mutation($i: AddGovernanceActionInput!) {{ addGovernanceAction(input: $i) \
+             {{ {action_sel} }} }}"
+        ),
+        token: governor(S_ACTION),
+        base,
+        fields,
+        snap: Snap::Schools(vec![S_ACTION]),
+        refresh: Refresh::None,
+        seed: 0x5eed_0103,
+    });
+
+    let mut base = action_base();
+    base["actionId"] = json!(w.action_update);
+    let mut fields = vec![Field::new(
+        "actionId",
+        Kind::Id(w.action_update.clone()),
+        Invalid,
+    )];
+    fields.extend(terms(Clears, true));
+    v.push(Stream {
+        mutation: "updateGovernanceAction",
+        query: format!(
+            "mutation($i: UpdateGovernanceActionInput!) {{ updateGovernanceAction(input: $i) \
+             {{ {action_sel} }} }}"
+        ),
+        token: governor(S_UPDATE_ACTION),
+        base,
+        fields,
+        snap: Snap::Schools(vec![S_UPDATE_ACTION]),
+        refresh: Refresh::None,
+        seed: 0x5eed_0104,
+    });
+
+    let next_year = i64::from(today().year() + 1);
+    v.push(Stream {
+        mutation: "signOffDocument",
+        query: "mutation($i: SignOffDocumentInput!) { signOffDocument(input: $i) { document \
+                academicYear term reportVersion documentDate signedOn signedBy role statement \
+                current } }"
+            .into(),
+        token: governor(S_SIGN_OFF),
+        base: json!({ "schoolUrn": S_SIGN_OFF, "document": "TERMLY_REPORT",
+                      "academicYear": 2024, "term": "AUTUMN", "reportVersion": 1,
+                      "signedOn": "2025-01-20", "signedBy": "Fuzz Chair", "role": "CHAIR",
+                      "statement": "Fuzz statement" }),
+        fields: vec![
+            Field::new("schoolUrn", Kind::Urn, Invalid),
+            // Another document takes a date, not a report's term.
+            Field::new("document", Kind::Enum(DOCUMENTS), Invalid)
+                .out("/document")
+                .alt("input.academicYear")
+                .alt("input.documentDate"),
+            Field::new(
+                "academicYear",
+                Kind::Existing {
+                    min: 2009,
+                    max: next_year,
+                    known: &[2024],
+                },
+                Invalid,
+            )
+            .out("/academicYear")
+            .alt("input.term")
+            .code("NOT_FOUND"),
+            Field::new("term", Kind::Enum(TERMS), Invalid)
+                .out("/term")
+                .code("NOT_FOUND"),
+            // The latest version when omitted; a version the report never had is not there.
+            Field::new(
+                "reportVersion",
+                Kind::Existing {
+                    min: 1,
+                    max: i64::from(i32::MAX),
+                    known: &[1],
+                },
+                Default,
+            )
+            .out("/reportVersion")
+            .default(json!(1))
+            .code("NOT_FOUND"),
+            Field::new("signedOn", past(), Invalid).out("/signedOn"),
+            Field::new("signedBy", Kind::Name, Invalid).out("/signedBy"),
+            Field::new("role", Kind::Enum(ROLES), Invalid).out("/role"),
+            // Blank or omitted, the standard statement is signed (so no round trip to check).
+            Field::new("statement", text(2_000), Default),
+        ],
+        snap: Snap::Schools(vec![S_SIGN_OFF]),
+        refresh: Refresh::None,
+        seed: 0x5eed_0105,
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // The schema's mutations
 // ---------------------------------------------------------------------------------------
@@ -1948,6 +2228,9 @@ fn every_mutation_is_fuzzed() {
         cluster_update: "8".into(),
         cluster_update_senco: "9".into(),
         cluster_review: "10".into(),
+        meeting_update: "1".into(),
+        meeting_for_action: "2".into(),
+        action_update: "1".into(),
     };
     let fuzzed: BTreeSet<String> = streams(&placeholder)
         .iter()
@@ -1985,7 +2268,13 @@ async fn snapshot(s: &TestServer, snap: &Snap) -> Value {
                      expectedCompletionOn }} evidenceChecks {{ id checkedOn source confirms note }} \
                      priorService {{ startedOn endedOn description }} }} }} \
                      termlyReports {{ academicYear term version numberOnRoll budgetE1 \
-                     expenditureToDate challenges senPolicyDate history {{ version }} }} }} \
+                     expenditureToDate challenges senPolicyDate history {{ version }} }} \
+                     governorMeetings {{ totalCount edges {{ node {{ id heldOn nextMeetingOn \
+                     attendees {{ name role }} items {{ title keyPoints }} }} }} }} \
+                     governanceActions {{ id area description owner dueOn status completedOn \
+                     cost timeHours successCriteria monitoring evaluation meeting {{ id }} }} \
+                     signOffs {{ id document academicYear term reportVersion documentDate \
+                     signedOn signedBy role statement current }} }} \
                      c{u}: clusters(filter: {{ urns: [{u}] }}) {{ totalCount edges {{ node {{ \
                      id name startedOn lastReviewedOn reviewIntervalMonths endedOn \
                      members {{ urn }} senco {{ id }} }} }} }} "
@@ -2052,8 +2341,12 @@ fn readback(snap: &Snap) -> String {
                      daysRemaining priorServiceDays projection mustRegisterBy \
                      projectedQualifiedOn }} \
                      person {{ qualifications {{ countsTowardDuty }} }} }} \
-                     termlyReports {{ dueOn budgetTotal budgetRemaining overspent }} \
-                     compliance {{ code message }} }} \
+                     termlyReports {{ dueOn budgetTotal budgetRemaining overspent \
+                     signOffs {{ current }} }} \
+                     compliance {{ code message }} \
+                     governanceActions {{ overdue timesCarriedForward }} \
+                     governorMeetings {{ edges {{ node {{ carriedForward {{ id }} }} }} }} \
+                     trackRecord {{ version senSupportPercent nonContactHoursPer100Pupils }} }} \
                      k{u}: clusters(filter: {{ urns: [{u}] }}, first: 5) {{ edges {{ node {{ \
                      nextReviewDue totalNumberOnRoll issues {{ code message }} }} }} }} \
                      t{u}: termlySummary(academicYear: 2024, term: AUTUMN, \
@@ -2116,7 +2409,10 @@ fn set_path(v: &mut Value, path: &[&str], new: Option<Value>) {
     let (last, parents) = path.split_last().unwrap();
     let mut cur = v;
     for p in parents {
-        cur = &mut cur[*p];
+        cur = match p.parse::<usize>() {
+            Ok(i) if cur.as_array().is_some_and(|a| a.len() > i) => &mut cur[i],
+            _ => &mut cur[*p],
+        };
     }
     // A parent already replaced by a non-object (as in "every field null") has no fields.
     let Some(o) = cur.as_object_mut() else {
@@ -2339,6 +2635,9 @@ async fn run_stream(s: &TestServer, st: &Stream, stream_no: u64) -> Outcome {
                 "recordQualification",
                 "createCluster",
                 "recordEvidenceCheck",
+                "recordGovernorMeeting",
+                "addGovernanceAction",
+                "signOffDocument",
             ];
             if always_writes.contains(&st.mutation) && after == snap {
                 fail("accepted, but the snapshot shows nothing stored".into());

@@ -1,14 +1,18 @@
 //! The scope matrix (SPEC 3, 5 and 6): every query and mutation field of `schema.graphql`,
-//! called by every kind of token (anonymous; `school:{urn}:read` and `:write` for each
-//! school; `la:{code}` and `trust:{uid}` in read and write forms; `admin`; a token for a
-//! school that does not exist) against data in and out of the token's reach.
+//! called by every kind of token (anonymous; `school:{urn}:read`, `:write` and `:govern` for
+//! each school; `la:{code}` in read and write forms, `trust:{uid}` in read, write and
+//! govern forms; `admin`; a token for a school that does not exist) against data in and out
+//! of the token's reach.
 //!
 //! Each cell's expected outcome is computed here from the SPEC's rules and the world's
 //! schools, independently of the product's own scope code: allowed, or the exact error code.
 //! Every successful response is then walked whole, nested fields and JSON held in strings
 //! included, and must name no school URN outside the token's reach; every person it shows
 //! must be one the token may read with `person(id)`; every person's `appointments` and every
-//! cluster's `members` must be exactly the readable part.
+//! cluster's `members` must be exactly the readable part. The governance text of SPEC 4.10
+//! (each piece marked with its school's URN) must appear exactly where the token may read
+//! it: in every governance object of a school or trust reader, and nowhere, audit rows
+//! included, for a reader who reaches the school only through an LA scope.
 //!
 //! The field list is parsed from `schema.graphql`, and the table must cover every field of
 //! `Query` and `Mutation`: a new field without a matrix row fails `matrix_covers_the_schema`.
@@ -158,6 +162,15 @@ struct World {
     /// One qualification per person, by person key.
     qualification: BTreeMap<&'static str, String>,
     clusters: Vec<WCluster>,
+    /// The SENCO-governor meeting at each school.
+    meeting: BTreeMap<i32, String>,
+    /// The action agreed at each school's meeting.
+    action: BTreeMap<i32, String>,
+}
+
+/// The marker every piece of governance text of school `urn` carries.
+fn gov_text(urn: i32, what: &str) -> String {
+    format!("GOVTEXT-{urn} {what}")
 }
 
 /// (key, TRN, name, schools): S is shared by two schools in different LAs, T by the trust's
@@ -214,6 +227,16 @@ impl World {
                     name,
                     members: members.to_vec(),
                 })
+                .collect(),
+            meeting: SCHOOLS
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.urn, (i + 1).to_string()))
+                .collect(),
+            action: SCHOOLS
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.urn, (i + 1).to_string()))
                 .collect(),
         }
     }
@@ -385,12 +408,69 @@ async fn build_world(s: &TestServer) -> World {
             members: members.to_vec(),
         });
     }
+    // Each school's governing body records a meeting with an action and signs off the
+    // report.
+    let mut meeting = BTreeMap::new();
+    let mut action = BTreeMap::new();
+    for sd in &SCHOOLS {
+        let urn = sd.urn;
+        let gov = token(&format!("governor-{urn}"), &format!("school:{urn}:govern"));
+        let d = s
+            .ok(&gov, RECORD_MEETING, json!({ "i": meeting_input(urn) }))
+            .await;
+        let m = d["recordGovernorMeeting"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let d = s
+            .ok(&gov, ADD_ACTION, json!({ "i": action_input(urn, &m) }))
+            .await;
+        action.insert(
+            urn,
+            d["addGovernanceAction"]["id"].as_str().unwrap().to_owned(),
+        );
+        meeting.insert(urn, m);
+        s.ok(&gov, SIGN_OFF, json!({ "i": sign_off_input(urn) }))
+            .await;
+    }
     World {
         people,
         appointment,
         qualification,
         clusters,
+        meeting,
+        action,
     }
+}
+
+const RECORD_MEETING: &str =
+    "mutation($i: RecordGovernorMeetingInput!) { recordGovernorMeeting(input: $i) { id } }";
+const ADD_ACTION: &str =
+    "mutation($i: AddGovernanceActionInput!) { addGovernanceAction(input: $i) { id } }";
+const SIGN_OFF: &str = "mutation($i: SignOffDocumentInput!) { signOffDocument(input: $i) { id } }";
+
+fn meeting_input(urn: i32) -> Value {
+    json!({
+        "schoolUrn": urn, "heldOn": "2024-10-15",
+        "attendees": [{ "name": gov_text(urn, "attendee"), "role": "SEN governor" }],
+        "items": [{ "title": "Termly report", "keyPoints": gov_text(urn, "key points") }]
+    })
+}
+
+fn action_input(urn: i32, meeting: &str) -> Value {
+    json!({
+        "schoolUrn": urn, "meetingId": meeting, "description": gov_text(urn, "action"),
+        "owner": "SENCO", "dueOn": "2024-12-01", "cost": "100",
+        "successCriteria": gov_text(urn, "criteria"), "monitoring": gov_text(urn, "monitoring"),
+        "evaluation": gov_text(urn, "evaluation")
+    })
+}
+
+fn sign_off_input(urn: i32) -> Value {
+    json!({
+        "schoolUrn": urn, "document": "TERMLY_REPORT", "academicYear": YEAR, "term": TERM,
+        "signedOn": "2025-01-20", "signedBy": "Matrix Chair", "role": "CHAIR"
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -424,6 +504,7 @@ struct Tok {
     admin: bool,
     read: Grants,
     write: Grants,
+    govern: Grants,
 }
 
 impl Tok {
@@ -435,6 +516,7 @@ impl Tok {
             admin: false,
             read: Grants::default(),
             write: Grants::default(),
+            govern: Grants::default(),
         }
     }
 
@@ -446,6 +528,7 @@ impl Tok {
             admin: false,
             read: Grants::default(),
             write: Grants::default(),
+            govern: Grants::default(),
         };
         for w in scope.split(' ') {
             if w == "admin" {
@@ -458,9 +541,14 @@ impl Tok {
             };
             let id: i32 = id.parse().unwrap();
             let write = access == "write";
-            for g in [Some(&mut t.read), write.then_some(&mut t.write)]
-                .into_iter()
-                .flatten()
+            let govern = access == "govern";
+            for g in [
+                Some(&mut t.read),
+                write.then_some(&mut t.write),
+                govern.then_some(&mut t.govern),
+            ]
+            .into_iter()
+            .flatten()
             {
                 match kind {
                     "school" => g.urns.insert(id),
@@ -511,6 +599,28 @@ impl Tok {
             || s.trust.is_some_and(|t| self.write.trusts.contains(&t))
     }
 
+    /// Meetings and actions (SPEC 4.10): the school's own writer and its governing body
+    /// (school and trust govern scopes); not LA or trust writers, not admin.
+    fn governance_writes(&self, urn: i32) -> bool {
+        school_def(urn).is_some() && (self.write.urns.contains(&urn) || self.govern.covers(urn))
+    }
+
+    /// Sign-offs: the governing body alone.
+    fn signs_off(&self, urn: i32) -> bool {
+        school_def(urn).is_some() && self.govern.covers(urn)
+    }
+
+    /// The governance text of SPEC 4.10: a school or trust scope covering the school, or
+    /// admin; never a reach through an LA scope alone.
+    fn reads_governance_text(&self, urn: i32) -> bool {
+        let Some(s) = school_def(urn) else {
+            return false;
+        };
+        self.admin
+            || self.read.urns.contains(&urn)
+            || s.trust.is_some_and(|t| self.read.trusts.contains(&t))
+    }
+
     fn covers_la(&self, code: i32) -> bool {
         self.admin || self.read.las.contains(&code)
     }
@@ -544,7 +654,7 @@ impl Tok {
 fn tokens() -> Vec<Tok> {
     let mut v = vec![Tok::anonymous()];
     for s in &SCHOOLS {
-        for access in ["read", "write"] {
+        for access in ["read", "write", "govern"] {
             v.push(Tok::new(&format!("school:{}:{access}", s.urn)));
         }
     }
@@ -553,7 +663,7 @@ fn tokens() -> Vec<Tok> {
             v.push(Tok::new(&format!("la:{la}:{access}")));
         }
     }
-    for access in ["read", "write"] {
+    for access in ["read", "write", "govern"] {
         v.push(Tok::new(&format!("trust:{TRUST}:{access}")));
     }
     v.push(Tok::new("admin"));
@@ -679,8 +789,32 @@ fn readable_where(t: &Tok, pred: impl Fn(&SchoolDef) -> bool) -> BTreeSet<i64> {
 const SCHOOL_SEL: &str = "urn name localAuthority { code } trust { uid } successor { urn } \
     predecessor { urn } \
     sencoAppointments { id school { urn } person { id appointments { school { urn } } } } \
-    termlyReports { version school { urn } history { version school { urn } } } \
-    compliance { code school { urn } cluster { id members { urn } } }";
+    termlyReports { version school { urn } history { version school { urn } } \
+    signOffs { id school { urn } reportVersion current } } \
+    compliance { code school { urn } cluster { id members { urn } } } \
+    governorMeetings(first: 5) { totalCount edges { node { MEETING_FIELDS } } } \
+    governanceActions { ACTION_FIELDS } \
+    signOffs { id school { urn } document current } \
+    trackRecord(terms: 3) { academicYear term reported version }";
+
+/// A meeting's fields, text included, with its actions.
+const MEETING_SEL: &str = "id heldOn school { urn } attendees { name role } \
+    items { title keyPoints } actions { ACTION_FIELDS } carriedForward { id school { urn } }";
+
+/// An action's fields, text included.
+const ACTION_SEL: &str = "id school { urn } description owner dueOn status successCriteria \
+    monitoring evaluation meeting { id school { urn } }";
+
+/// [`SCHOOL_SEL`] with its governance parts filled in.
+fn school_sel() -> String {
+    SCHOOL_SEL
+        .replace("MEETING_FIELDS", &meeting_sel())
+        .replace("ACTION_FIELDS", ACTION_SEL)
+}
+
+fn meeting_sel() -> String {
+    MEETING_SEL.replace("ACTION_FIELDS", ACTION_SEL)
+}
 
 const PERSON_SEL: &str = "id fullName appointments { id school { urn } } \
     qualifications { id } priorService { startedOn } evidenceChecks { id person { id } }";
@@ -768,6 +902,7 @@ fn filter_cases() -> Vec<FilterCase> {
 /// The query rows: every field of `Query`, in and out of reach.
 fn query_ops(w: &World) -> Vec<Op> {
     let mut ops = Vec::new();
+    let school_sel = school_sel();
 
     ops.push(
         op(
@@ -822,7 +957,7 @@ fn query_ops(w: &World) -> Vec<Op> {
             op(
                 "school",
                 format!("school({urn})"),
-                &format!("query($u: Int!) {{ school(urn: $u) {{ {SCHOOL_SEL} }} }}"),
+                &format!("query($u: Int!) {{ school(urn: $u) {{ {school_sel} }} }}"),
                 json!({ "u": urn }),
                 allow_if(move |t| urn == NO_SCHOOL || t.reads(urn)),
             )
@@ -844,7 +979,13 @@ fn query_ops(w: &World) -> Vec<Op> {
                     "report schools",
                     ints(d, "school.termlyReports.*.history.*.school.urn"),
                     BTreeSet::from([i64::from(urn)]),
-                )
+                )?;
+                same(
+                    "meetings",
+                    d["school"]["governorMeetings"]["totalCount"].as_i64(),
+                    Some(1),
+                )?;
+                same("sign-offs", at(d, "school.signOffs.*").len(), 1)
             }),
         );
     }
@@ -863,7 +1004,7 @@ fn query_ops(w: &World) -> Vec<Op> {
                 format!("schools({label})"),
                 &format!(
                     "query($f: SchoolFilter) {{ schools(filter: $f, first: 10) {{ totalCount \
-                     edges {{ node {{ {SCHOOL_SEL} }} }} }} }}"
+                     edges {{ node {{ {school_sel} }} }} }} }}"
                 ),
                 json!({ "f": fj }),
                 allow_if(covered),
@@ -1147,6 +1288,38 @@ fn query_ops(w: &World) -> Vec<Op> {
         );
     }
 
+    let meeting_sel = meeting_sel();
+    for (urn, id) in &w.meeting {
+        let (urn, id2) = (*urn, id.clone());
+        ops.push(
+            op(
+                "governorMeeting",
+                format!("governorMeeting(at {urn})"),
+                &format!("query($id: ID!) {{ governorMeeting(id: $id) {{ {meeting_sel} }} }}"),
+                json!({ "id": id }),
+                allow_if(move |t| t.reads(urn)),
+            )
+            .check(move |_, d| {
+                same(
+                    "governorMeeting.id",
+                    d["governorMeeting"]["id"].as_str(),
+                    Some(id2.as_str()),
+                )?;
+                same("actions", at(d, "governorMeeting.actions.*").len(), 1)
+            }),
+        );
+    }
+    ops.push(
+        op(
+            "governorMeeting",
+            "governorMeeting(no such id)".into(),
+            "query($id: ID!) { governorMeeting(id: $id) { id } }",
+            json!({ "id": NO_ID }),
+            allowed(),
+        )
+        .check(|_, d| same("governorMeeting", d["governorMeeting"].clone(), Value::Null)),
+    );
+
     for urn in world_urns().into_iter().chain([NO_SCHOOL]) {
         ops.push(
             op(
@@ -1193,6 +1366,7 @@ const APPT_SEL: &str = "id school { urn } person { id appointments { school { ur
 /// against one world (same values again, fresh TRNs, fresh appointments, current versions).
 fn mutation_ops(w: &World) -> Vec<Op> {
     let mut ops = Vec::new();
+    let school_sel = school_sel();
     let admin_only = || allow_if(|t| t.admin);
 
     // Policy data: the NPQ calendar is admin's alone. The cohort written is one no test
@@ -1264,7 +1438,7 @@ fn mutation_ops(w: &World) -> Vec<Op> {
                 "upsertSchool",
                 format!("upsertSchool({urn})"),
                 &format!(
-                    "mutation($i: SchoolInput!) {{ upsertSchool(input: $i) {{ {SCHOOL_SEL} }} }}"
+                    "mutation($i: SchoolInput!) {{ upsertSchool(input: $i) {{ {school_sel} }} }}"
                 ),
                 json!({ "i": school_input(sd) }),
                 admin_only(),
@@ -1565,6 +1739,95 @@ fn mutation_ops(w: &World) -> Vec<Op> {
         refuse("NOT_FOUND"),
     ));
 
+    let meeting_sel = meeting_sel();
+    for urn in world_urns().into_iter().chain([NO_SCHOOL]) {
+        let rule = |f: fn(&Tok, i32) -> bool| -> Rule {
+            if urn == NO_SCHOOL {
+                refuse("NOT_FOUND")
+            } else {
+                allow_if(move |t| f(t, urn))
+            }
+        };
+        ops.push(
+            op(
+                "recordGovernorMeeting",
+                format!("recordGovernorMeeting({urn})"),
+                &format!(
+                    "mutation($i: RecordGovernorMeetingInput!) {{ recordGovernorMeeting(input: $i) \
+                     {{ {meeting_sel} }} }}"
+                ),
+                json!({ "i": meeting_input(urn) }),
+                rule(Tok::governance_writes),
+            )
+            .check(move |_, d| {
+                same(
+                    "school",
+                    d["recordGovernorMeeting"]["school"]["urn"].as_i64(),
+                    Some(i64::from(urn)),
+                )
+            }),
+        );
+        let meeting = w.meeting.get(&urn).cloned().unwrap_or_else(|| NO_ID.into());
+        ops.push(op(
+            "addGovernanceAction",
+            format!("addGovernanceAction({urn})"),
+            &format!(
+                "mutation($i: AddGovernanceActionInput!) {{ addGovernanceAction(input: $i) \
+                 {{ {ACTION_SEL} }} }}"
+            ),
+            json!({ "i": action_input(urn, &meeting) }),
+            rule(Tok::governance_writes),
+        ));
+        ops.push(op(
+            "signOffDocument",
+            format!("signOffDocument({urn})"),
+            "mutation($i: SignOffDocumentInput!) { signOffDocument(input: $i) { id \
+             school { urn } document reportVersion current statement } }",
+            json!({ "i": sign_off_input(urn) }),
+            rule(Tok::signs_off),
+        ));
+    }
+    for (urn, id) in &w.meeting {
+        let urn = *urn;
+        ops.push(op(
+            "updateGovernorMeeting",
+            format!("updateGovernorMeeting(at {urn})"),
+            &format!(
+                "mutation($i: UpdateGovernorMeetingInput!) {{ updateGovernorMeeting(input: $i) \
+                 {{ {meeting_sel} nextMeetingOn }} }}"
+            ),
+            json!({ "i": { "meetingId": id, "nextMeetingOn": "2025-02-10" } }),
+            allow_if(move |t| t.governance_writes(urn)),
+        ));
+    }
+    for (urn, id) in &w.action {
+        let urn = *urn;
+        ops.push(op(
+            "updateGovernanceAction",
+            format!("updateGovernanceAction(at {urn})"),
+            &format!(
+                "mutation($i: UpdateGovernanceActionInput!) {{ updateGovernanceAction(input: $i) \
+                 {{ {ACTION_SEL} completedOn }} }}"
+            ),
+            json!({ "i": { "actionId": id, "status": "DONE", "completedOn": "2025-01-10" } }),
+            allow_if(move |t| t.governance_writes(urn)),
+        ));
+    }
+    ops.push(op(
+        "updateGovernorMeeting",
+        "updateGovernorMeeting(no such id)".into(),
+        "mutation($i: UpdateGovernorMeetingInput!) { updateGovernorMeeting(input: $i) { id } }",
+        json!({ "i": { "meetingId": NO_ID, "nextMeetingOn": "2025-02-10" } }),
+        refuse("NOT_FOUND"),
+    ));
+    ops.push(op(
+        "updateGovernanceAction",
+        "updateGovernanceAction(no such id)".into(),
+        "mutation($i: UpdateGovernanceActionInput!) { updateGovernanceAction(input: $i) { id } }",
+        json!({ "i": { "actionId": NO_ID, "status": "DONE" } }),
+        refuse("NOT_FOUND"),
+    ));
+
     ops
 }
 
@@ -1772,6 +2035,16 @@ fn generic_checks(w: &World, t: &Tok, data: &Value) -> Vec<String> {
             "LEAK: URNs out of reach {leaked:?} appear in the response (reach {reach:?})"
         ));
     }
+    // Governance text, wherever it appears (audit rows' JSON included), only for tokens
+    // that may read it.
+    let text = data.to_string();
+    for urn in world_urns() {
+        if text.contains(&gov_text(urn, "")) && !t.reads_governance_text(urn) {
+            problems.push(format!(
+                "LEAK: governance text of school {urn} reaches a token that may not read it"
+            ));
+        }
+    }
     let mut objs = Vec::new();
     objects(data, None, &mut objs);
     for (key, o) in objs {
@@ -1807,6 +2080,36 @@ fn generic_checks(w: &World, t: &Tok, data: &Value) -> Vec<String> {
                     problems.push(format!(
                         "person {} appointments at {got:?}, want the readable {want:?}",
                         p.key
+                    ));
+                }
+            }
+        }
+        // A meeting or action shows its text exactly when the token may read it.
+        let school = o["school"]["urn"]
+            .as_i64()
+            .and_then(|u| i32::try_from(u).ok());
+        if let Some(urn) = school {
+            let visible = t.reads_governance_text(urn);
+            let mut texts: Vec<(&str, &Value)> = Vec::new();
+            if let Some(attendees) = o.get("attendees").and_then(Value::as_array) {
+                texts.extend(attendees.iter().map(|a| ("attendees.name", &a["name"])));
+            }
+            if let Some(items) = o.get("items").and_then(Value::as_array) {
+                texts.extend(items.iter().map(|i| ("items.keyPoints", &i["keyPoints"])));
+            }
+            if o.get("owner").is_some() {
+                for f in ["description", "successCriteria", "monitoring", "evaluation"] {
+                    if let Some(v) = o.get(f) {
+                        texts.push((f, v));
+                    }
+                }
+            }
+            for (field, v) in texts {
+                if v.is_string() != visible {
+                    problems.push(format!(
+                        "GOVERNANCE TEXT: {field} of school {urn} is {v}, but the token {} \
+                         read its governance text",
+                        if visible { "may" } else { "may not" }
                     ));
                 }
             }
@@ -1872,6 +2175,17 @@ async fn write_snapshot(s: &TestServer) -> Vec<(String, i64)> {
         ("member", "SELECT COUNT(*) FROM cluster_member"),
         ("cohort", "SELECT COUNT(*) FROM npq_cohort"),
         ("evidence", "SELECT COUNT(*) FROM evidence_check"),
+        ("meeting", "SELECT COUNT(*) FROM governor_meeting"),
+        (
+            "next_meeting",
+            "SELECT COUNT(*) FROM governor_meeting WHERE next_meeting_on IS NOT NULL",
+        ),
+        ("action", "SELECT COUNT(*) FROM governance_action"),
+        (
+            "action_done",
+            "SELECT COUNT(*) FROM governance_action WHERE status = 'DONE'",
+        ),
+        ("sign_off", "SELECT COUNT(*) FROM governance_sign_off"),
     ];
     let sql = format!(
         "SELECT {}",
@@ -2038,10 +2352,17 @@ fn report(kind: &str, toks: &[Tok], cells: Vec<Cell>, started: Instant) {
             .nth(1)
             .and_then(|r| r.split('(').next())
             .unwrap_or("?");
-        let kind = ["LEAK", "PERSON", "PARTIAL WRITE", "INTERNAL", "expected"]
-            .into_iter()
-            .find(|k| f.contains(k))
-            .unwrap_or("other");
+        let kind = [
+            "LEAK",
+            "PERSON",
+            "GOVERNANCE TEXT",
+            "PARTIAL WRITE",
+            "INTERNAL",
+            "expected",
+        ]
+        .into_iter()
+        .find(|k| f.contains(k))
+        .unwrap_or("other");
         *kinds.entry(format!("{field}: {kind}")).or_default() += 1;
     }
     assert!(

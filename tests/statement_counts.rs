@@ -1,7 +1,9 @@
 //! The SQL statements a request runs are bounded by the query's shape, never by the number
 //! of rows (SPEC section 7): the nested dashboard query (schools with their appointments,
 //! people, qualifications, deadline status and latest reports) and the LA dashboard's
-//! deadlines list run the same number of statements over 10 schools as over 200.
+//! deadlines list run the same number of statements over 10 schools as over 200, and a
+//! trust board's page of academies with track records and governance (SPEC 4.10) the same
+//! over 5 academies as over 50.
 //!
 //! The count is the server's own statement counter (`Db::statements`), read around one
 //! request at a time. Each query runs a few times per size and the smallest count is kept,
@@ -258,5 +260,142 @@ async fn queries_of_the_token_and_schema_alone_run_no_statement() {
     assert!(
         s.state.db.statements.get() > before,
         "a query of data must read the database"
+    );
+}
+
+const TRUST: i32 = 2044;
+
+/// A trust board's reporting script (SPEC 4.10): a page of academies, each with its track
+/// record, meetings (their actions and what they carried forward), the action register and
+/// the sign-offs of its reports.
+const TRUST_PAGE: &str = "query($t: Int!) {
+  schools(filter: { trustUid: $t }, first: 50) {
+    edges { node {
+      urn
+      trackRecord { academicYear term version senSupportPercent
+        changeOnPreviousTerm { pupilsWithSend } changeOnSameTermLastYear { pupilsWithSend } }
+      governorMeetings { totalCount edges { node { heldOn attendees { role }
+        actions { id owner } carriedForward { id } } } }
+      governanceActions { id status timesCarriedForward meeting { id } }
+      signOffs { document current }
+      termlyReports { version signOffs { reportVersion current } }
+    } }
+  }
+}";
+
+/// Adds academies `from..to` to the trust: each with three terms' reports, a meeting with an
+/// action, and a sign-off by the trust board.
+async fn add_academies(s: &TestServer, from: i32, to: i32) {
+    let a = admin();
+    let board = token("trust-board", &format!("trust:{TRUST}:govern"));
+    for i in from..to {
+        let urn = 400_000 + i;
+        s.ok(
+            &a,
+            "mutation($i: SchoolInput!) { upsertSchool(input: $i) { urn } }",
+            json!({ "i": {
+                "urn": urn, "name": format!("Academy {urn}"), "laCode": LA, "trustUid": TRUST,
+                "phase": "PRIMARY", "kind": "MAINSTREAM", "isAcademy": true,
+                "numberOnRoll": 200
+            } }),
+        )
+        .await;
+        let school = token(&format!("school-{urn}"), &format!("school:{urn}:write"));
+        for (year, term, send) in [
+            (2024, "SUMMER", 20),
+            (2025, "AUTUMN", 22),
+            (2025, "SPRING", 25),
+        ] {
+            s.ok(
+                &school,
+                "mutation($i: SubmitTermlyReportInput!) { submitTermlyReport(input: $i) { version } }",
+                json!({ "i": {
+                    "schoolUrn": urn, "academicYear": year, "term": term,
+                    "numberOnRoll": 200, "pupilsWithSend": send, "senSupport": 15, "ehcp": 3,
+                    "ehcpApplicationsInProcess": 1, "budgetE1": "1000", "budgetE2": "500",
+                    "budgetE3": "0", "budgetAdditional": "0", "expenditureToDate": "900.50",
+                    "nonContactHoursPerWeek": 5.0
+                } }),
+            )
+            .await;
+        }
+        let d = s
+            .ok(
+                &board,
+                "mutation($i: RecordGovernorMeetingInput!) { recordGovernorMeeting(input: $i) { id } }",
+                json!({ "i": { "schoolUrn": urn, "heldOn": "2025-10-08",
+                               "attendees": [{ "name": "Trustee", "role": "SEN trustee" }] } }),
+            )
+            .await;
+        let meeting = d["recordGovernorMeeting"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        s.ok(
+            &board,
+            "mutation($i: AddGovernanceActionInput!) { addGovernanceAction(input: $i) { id } }",
+            json!({ "i": { "schoolUrn": urn, "meetingId": meeting, "description": "Train staff",
+                           "owner": "SENCO", "dueOn": "2025-12-12" } }),
+        )
+        .await;
+        s.ok(
+            &board,
+            "mutation($i: SignOffDocumentInput!) { signOffDocument(input: $i) { id } }",
+            json!({ "i": { "schoolUrn": urn, "document": "TERMLY_REPORT", "academicYear": 2025,
+                           "term": "AUTUMN", "signedOn": "2026-01-20", "signedBy": "Chair",
+                           "role": "TRUSTEE" } }),
+        )
+        .await;
+    }
+}
+
+/// Runs the trust page alone a few times; returns (schools returned, most statements).
+async fn trust_statements(s: &TestServer) -> (usize, u64) {
+    let tok = token("trust-script", &format!("trust:{TRUST}:read"));
+    let mut most = 0;
+    let mut rows = 0;
+    for _ in 0..3 {
+        let before = s.state.db.statements.get();
+        let d: Value = s.ok(&tok, TRUST_PAGE, json!({ "t": TRUST })).await;
+        let after = s.state.db.statements.get();
+        let edges = d["schools"]["edges"].as_array().unwrap();
+        rows = edges.len();
+        assert_eq!(
+            edges[0]["node"]["trackRecord"].as_array().unwrap().len(),
+            6,
+            "{d}"
+        );
+        most = most.max(after - before);
+    }
+    (rows, most)
+}
+
+#[tokio::test]
+async fn a_trust_page_of_track_records_and_governance_does_not_grow_with_schools() {
+    let s = TestServer::start_with(&[("SENCO_MAX_COMPLEXITY", "1000000")]).await;
+    let a = admin();
+    s.ok(
+        &a,
+        "mutation($i: LocalAuthorityInput!) { upsertLocalAuthority(input: $i) { code } }",
+        json!({ "i": { "code": LA, "name": "Camden" } }),
+    )
+    .await;
+    s.ok(
+        &a,
+        "mutation($i: TrustInput!) { upsertTrust(input: $i) { uid } }",
+        json!({ "i": { "uid": TRUST, "name": "Thames Bridge Academy Trust" } }),
+    )
+    .await;
+    add_academies(&s, 0, 5).await;
+    let (rows, small) = trust_statements(&s).await;
+    assert_eq!(rows, 5);
+    add_academies(&s, 5, 50).await;
+    let (rows, large) = trust_statements(&s).await;
+    assert_eq!(rows, 50);
+    s.stop().await;
+    eprintln!("trust page: {small} statements over 5 academies, {large} over 50");
+    assert!(
+        large <= small,
+        "the trust page's statements grow with the schools: {small} over 5, {large} over 50"
     );
 }

@@ -313,6 +313,10 @@ pub enum Access {
     Read,
     /// Read and write.
     Write,
+    /// Read, plus the governing body's records: meetings, actions and sign-offs (SPEC
+    /// 3 and 4.10). Only for `school:` and `trust:` scopes: an LA is not a school's
+    /// governing body.
+    Govern,
 }
 
 /// One recognised scope word.
@@ -320,11 +324,11 @@ pub enum Access {
 pub enum Scope {
     /// `admin`.
     Admin,
-    /// `school:{urn}:{read|write}`.
+    /// `school:{urn}:{read|write|govern}`.
     School(i32, Access),
     /// `la:{code}:{read|write}`.
     La(i32, Access),
-    /// `trust:{uid}:{read|write}`.
+    /// `trust:{uid}:{read|write|govern}`.
     Trust(i32, Access),
 }
 
@@ -342,6 +346,7 @@ impl Scope {
         let access = match access {
             "read" => Access::Read,
             "write" => Access::Write,
+            "govern" if kind != "la" => Access::Govern,
             _ => return None,
         };
         match (kind, id.len()) {
@@ -358,6 +363,7 @@ impl std::fmt::Display for Scope {
         let access = |a: &Access| match a {
             Access::Read => "read",
             Access::Write => "write",
+            Access::Govern => "govern",
         };
         match self {
             Self::Admin => f.write_str("admin"),
@@ -399,6 +405,9 @@ pub struct Principal {
     pub read: SchoolSet,
     /// Schools writable through school, LA and trust write scopes.
     pub write: SchoolSet,
+    /// Schools whose governing body the caller acts for, through `school:` and `trust:`
+    /// govern scopes (which also grant read, never write).
+    pub govern: SchoolSet,
 }
 
 impl Principal {
@@ -434,8 +443,14 @@ impl Principal {
                 Scope::Admin => p.admin = true,
                 Scope::School(urn, a) => {
                     p.read.urns.insert(urn);
-                    if a == Access::Write {
-                        p.write.urns.insert(urn);
+                    match a {
+                        Access::Read => {}
+                        Access::Write => {
+                            p.write.urns.insert(urn);
+                        }
+                        Access::Govern => {
+                            p.govern.urns.insert(urn);
+                        }
                     }
                 }
                 Scope::La(code, a) => {
@@ -446,8 +461,14 @@ impl Principal {
                 }
                 Scope::Trust(uid, a) => {
                     p.read.trusts.insert(uid);
-                    if a == Access::Write {
-                        p.write.trusts.insert(uid);
+                    match a {
+                        Access::Read => {}
+                        Access::Write => {
+                            p.write.trusts.insert(uid);
+                        }
+                        Access::Govern => {
+                            p.govern.trusts.insert(uid);
+                        }
                     }
                 }
             }
@@ -492,6 +513,8 @@ mod tests {
             "la:+02:read",
             "trust::read",
             "trust:1234567890:read",
+            "la:202:govern",
+            "school:100000:Govern",
             "school:100000:read'--",
             "",
         ] {
@@ -510,5 +533,27 @@ mod tests {
         assert!(p.read.trusts.contains(&9) && p.write.trusts.is_empty());
         assert!(!p.admin);
         assert_eq!(p.scopes.len(), 3);
+    }
+
+    #[test]
+    fn govern_scope_reads_and_governs_but_never_writes() {
+        assert_eq!(
+            Scope::parse("school:100000:govern"),
+            Some(Scope::School(100000, Access::Govern))
+        );
+        assert_eq!(
+            Scope::parse("trust:2044:govern"),
+            Some(Scope::Trust(2044, Access::Govern))
+        );
+        let p = Principal::from_claims(
+            "chair".into(),
+            Some("school:100000:govern trust:2044:govern la:202:govern".into()),
+        );
+        assert!(p.read.urns.contains(&100000) && p.govern.urns.contains(&100000));
+        assert!(p.read.trusts.contains(&2044) && p.govern.trusts.contains(&2044));
+        assert!(p.write.is_empty(), "govern grants no write");
+        assert!(p.read.las.is_empty() && p.govern.las.is_empty());
+        let words: Vec<String> = p.scopes.iter().map(ToString::to_string).collect();
+        assert_eq!(words, ["school:100000:govern", "trust:2044:govern"]);
     }
 }

@@ -50,6 +50,10 @@ pub enum Touched {
         /// The school.
         school_urn: i32,
     },
+    /// SENCO-governor meetings, governance actions and sign-offs: the `governance`
+    /// counter, which no cached result reads but whole responses (and so the response
+    /// cache's stamp) do.
+    Governance,
     /// Nothing a cached answer reads (a submission replayed under its idempotency key).
     Nothing,
 }
@@ -60,6 +64,7 @@ impl Touched {
         match self {
             Touched::Staff => Some("staff".into()),
             Touched::Clusters => Some("clusters".into()),
+            Touched::Governance => Some("governance".into()),
             Touched::Report { school_urn } => {
                 Some(format!("reports:{}", school_urn.rem_euclid(REPORT_SHARDS)))
             }
@@ -121,7 +126,9 @@ impl Counters {
             .iter()
             .filter(|(name, _)| match depends {
                 Depends::Staff => name.as_str() == "staff",
-                Depends::StaffAndReports => name.as_str() != "clusters",
+                Depends::StaffAndReports => {
+                    name.as_str() == "staff" || name.starts_with("reports:")
+                }
                 Depends::Everything => true,
             })
             .map(|(_, n)| n)
@@ -330,6 +337,7 @@ mod tests {
     fn each_write_moves_its_own_counter() {
         assert_eq!(Touched::Staff.counter().as_deref(), Some("staff"));
         assert_eq!(Touched::Clusters.counter().as_deref(), Some("clusters"));
+        assert_eq!(Touched::Governance.counter().as_deref(), Some("governance"));
         assert_eq!(
             Touched::Report { school_urn: 100017 }.counter().as_deref(),
             Some("reports:1")

@@ -13,6 +13,7 @@ mod m0006_report_totals_index;
 mod m0007_change_log;
 mod m0008_appointment_duty;
 mod m0009_npq_and_evidence;
+mod m0010_governance;
 mod m0012_import_runs;
 
 /// The ordered list of migrations the binary applies.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_change_log::Migration),
             Box::new(m0008_appointment_duty::Migration),
             Box::new(m0009_npq_and_evidence::Migration),
+            Box::new(m0010_governance::Migration),
             Box::new(m0012_import_runs::Migration),
         ]
     }

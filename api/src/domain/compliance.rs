@@ -31,6 +31,11 @@ pub mod codes {
     pub const QUALIFICATION_AT_RISK: &str = "QUALIFICATION_AT_RISK";
     pub const QUALIFICATION_CANNOT_BE_MET: &str = "QUALIFICATION_CANNOT_BE_MET";
     pub const SENCO_EVIDENCE_NOT_CHECKED: &str = "SENCO_EVIDENCE_NOT_CHECKED";
+    pub const TERMLY_REPORT_NOT_SIGNED_OFF: &str = "TERMLY_REPORT_NOT_SIGNED_OFF";
+    pub const SEN_INFORMATION_REPORT_NOT_SIGNED_OFF: &str = "SEN_INFORMATION_REPORT_NOT_SIGNED_OFF";
+    pub const GOVERNANCE_ACTIONS_OVERDUE: &str = "GOVERNANCE_ACTIONS_OVERDUE";
+    pub const NO_SEN_GOVERNOR_MEETING: &str = "NO_SEN_GOVERNOR_MEETING";
+    pub const SENCO_TIME_CUT_WHILE_NEED_ROSE: &str = "SENCO_TIME_CUT_WHILE_NEED_ROSE";
 }
 
 /// How binding the rule behind an issue is.
@@ -223,6 +228,8 @@ pub struct SchoolFacts {
     pub has_report_for_latest_due_term: bool,
     /// `None` when the school has never submitted a termly report.
     pub latest_report: Option<LatestReportFacts>,
+    /// What the governance checks look at (SPEC 4.10).
+    pub governance: super::governance::GovernanceFacts,
 }
 
 /// `date` minus whole calendar years, clamping 29 February to 28 February. Saturates at
@@ -381,6 +388,7 @@ pub fn school_issues(f: &SchoolFacts, as_of: NaiveDate) -> Vec<Issue> {
     }
 
     issues.extend(projection_issues(f));
+    issues.extend(super::governance::issues(&f.governance, f.urn, as_of));
 
     issues
 }
@@ -518,6 +526,10 @@ mod tests {
             current_appointments: vec![good_appointment()],
             has_report_for_latest_due_term: true,
             latest_report: Some(good_report()),
+            governance: crate::domain::governance::GovernanceFacts {
+                last_meeting_on: Some(d(2026, 1, 20)),
+                ..Default::default()
+            },
         }
     }
 
@@ -769,6 +781,7 @@ mod tests {
                 sen_policy_date: None,
                 overspent: true,
             }),
+            ..compliant_school()
         };
         assert_eq!(
             codes_of(&school_issues(&f, as_of())),

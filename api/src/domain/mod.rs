@@ -11,6 +11,7 @@ pub mod clusters;
 pub mod compliance;
 pub mod eligibility;
 pub mod evidence;
+pub mod governance;
 pub mod money;
 pub mod projection;
 pub mod qualification;

@@ -11,20 +11,20 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use chrono::NaiveDate;
 use entity::{
-    cluster, evidence_check, local_authority, person, prior_senco_service, qualification, school,
-    school_census, senco_appointment, termly_report, trust,
+    cluster, evidence_check, governance_action, local_authority, person, prior_senco_service,
+    qualification, school, school_census, senco_appointment, termly_report, trust,
 };
 use futures::future::BoxFuture;
 
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::compliance::SchoolFacts;
+use crate::domain::governance::TermFigures;
 use crate::error::{ApiError, ApiResult};
 use crate::store::clusters::{self, ClusterState};
 use crate::store::deadlines::{self, Deadline};
 use crate::store::scope::Reached;
-use crate::store::sencos;
-use crate::store::{compliance, evidence, reports, schools};
+use crate::store::{compliance, evidence, governance, reports, schools, sencos};
 
 /// A failed batch load, shared by every waiter on the batch.
 #[derive(Clone, Debug)]
@@ -151,6 +151,14 @@ pub struct Loaders {
     pub school_facts: L<(i32, NaiveDate), SchoolFacts>,
     /// Evidence checks by person.
     pub evidence_checks: L<i64, Vec<evidence_check::Model>>,
+    /// SENCO-governor meetings by school.
+    pub governor_meetings: L<i32, Vec<governance::Meeting>>,
+    /// Governance actions by school.
+    pub governance_actions: L<i32, Vec<governance_action::Model>>,
+    /// Sign-offs by school.
+    pub sign_offs: L<i32, Vec<governance::SignOff>>,
+    /// Track records by (URN, number of terms), ending with the latest term that has ended.
+    pub track_records: L<(i32, u32), Vec<TermFigures>>,
 }
 
 impl Loaders {
@@ -187,6 +195,10 @@ impl Loaders {
         self.successors.enable_all_cache(false);
         self.school_facts.enable_all_cache(false);
         self.evidence_checks.enable_all_cache(false);
+        self.governor_meetings.enable_all_cache(false);
+        self.governance_actions.enable_all_cache(false);
+        self.sign_offs.enable_all_cache(false);
+        self.track_records.enable_all_cache(false);
     }
 
     fn build(db: &Db, r: Option<Reached>) -> Self {
@@ -247,6 +259,21 @@ impl Loaders {
             }),
             evidence_checks: loader(db, r, |db, reach, k| {
                 Box::pin(async move { evidence::by_person(&db.conn, reach, &k).await })
+            }),
+            governor_meetings: loader(db, r, |db, reach, k| {
+                Box::pin(async move { governance::meetings_by_school(&db.conn, reach, &k).await })
+            }),
+            governance_actions: loader(db, r, |db, reach, k| {
+                Box::pin(async move { governance::actions_by_school(&db.conn, reach, &k).await })
+            }),
+            sign_offs: loader(db, r, |db, reach, k| {
+                Box::pin(async move { governance::sign_offs_by_school(&db.conn, reach, &k).await })
+            }),
+            track_records: loader(db, r, |db, reach, k| {
+                Box::pin(async move {
+                    let last = crate::domain::governance::track_record_ends(super::today());
+                    governance::track_records(&db.conn, reach, &k, last).await
+                })
             }),
         }
     }

@@ -16,6 +16,7 @@ pub mod clusters;
 pub mod compliance;
 pub mod cost;
 pub mod evidence;
+pub mod governance;
 pub mod loaders;
 pub mod npq;
 pub mod paging;
@@ -37,6 +38,7 @@ pub struct Query(
     clusters::ClustersQuery,
     compliance::ComplianceQuery,
     npq::NpqQuery,
+    governance::GovernanceQuery,
 );
 
 /// The mutation root.
@@ -48,6 +50,7 @@ pub struct Mutation(
     clusters::ClustersMutation,
     npq::NpqMutation,
     evidence::EvidenceMutation,
+    governance::GovernanceMutation,
 );
 
 /// The executable schema.

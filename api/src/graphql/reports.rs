@@ -161,6 +161,19 @@ impl TermlyReport {
     async fn overspent(&self) -> bool {
         self.budget().overspent()
     }
+    /// The governing body's sign-offs of this term's report, any version, newest first;
+    /// each says which version it binds and whether that is still the latest.
+    async fn sign_offs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::governance::SignOff>> {
+        Ok(crate::graphql::governance::report_sign_offs(
+            ctx,
+            self.0.school_urn,
+            self.academic_term(),
+        )
+        .await?)
+    }
     /// Every version of this report, oldest first (this one included).
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TermlyReport>> {
         let l = super::loaders(ctx)?;

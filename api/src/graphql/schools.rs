@@ -250,6 +250,50 @@ impl School {
             .map(crate::graphql::reports::TermlyReport)
             .collect())
     }
+    /// The school's SENCO-governor meetings, newest first (SPEC 4.10). Their text fields
+    /// are null for a reader who reaches the school only through an LA scope.
+    async fn governor_meetings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 0 to 250 (default 50); 0 gives only the total.")]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor of the last edge of the previous page.")] after: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<crate::graphql::governance::GovernorMeetingConnection> {
+        Ok(crate::graphql::governance::school_meetings(ctx, &self.0, first, after).await?)
+    }
+    /// The actions agreed with the governing body, at meetings and in the SEN action plan,
+    /// by due date (SPEC 4.10). Their text fields are null for a reader who reaches the
+    /// school only through an LA scope.
+    async fn governance_actions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only actions with this status.")] status: Option<
+            crate::graphql::governance::ActionStatus,
+        >,
+        #[graphql(desc = "Only actions overdue on this day: open, and due before it.")]
+        overdue_on: Option<Date>,
+    ) -> async_graphql::Result<Vec<crate::graphql::governance::GovernanceAction>> {
+        Ok(crate::graphql::governance::school_actions(ctx, &self.0, status, overdue_on).await?)
+    }
+    /// The governing body's sign-offs of the school's documents, newest first (SPEC 4.10).
+    async fn sign_offs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::governance::SignOff>> {
+        Ok(crate::graphql::governance::school_sign_offs(ctx, self.0.urn).await?)
+    }
+    /// The school's termly figures over the last `terms` terms up to the latest that has
+    /// ended, oldest first, each with the change on the term before and on the same term a
+    /// year before (SPEC 4.10).
+    async fn track_record(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many terms, 1 to 30.", default = 6)] terms: i32,
+    ) -> async_graphql::Result<Vec<crate::graphql::governance::TermFigures>> {
+        Ok(crate::graphql::governance::school_track_record(ctx, self.0.urn, terms).await?)
+    }
     /// The latest DfE census figures for the school; null when none was imported.
     async fn census(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SchoolCensus>> {
         let l = super::loaders(ctx)?;
@@ -558,6 +602,7 @@ async fn prime(ctx: &Context<'_>, rows: &[school::Model]) -> ApiResult<()> {
     if node.field("termlyReports").exists() {
         loaders::many(&l.latest_reports, urns.iter().copied()).await?;
     }
+    prime_governance(ctx, &node, &urns).await?;
     if node.field("compliance").exists() {
         let today = super::today();
         loaders::many(&l.school_facts, urns.iter().map(|u| (*u, today))).await?;
@@ -584,6 +629,42 @@ async fn prime(ctx: &Context<'_>, rows: &[school::Model]) -> ApiResult<()> {
         if sa.field("qualification").exists() {
             let today = super::today();
             loaders::many(&l.deadlines, all.iter().map(|a| (a.id, today))).await?;
+        }
+    }
+    Ok(())
+}
+
+/// [`prime`] for the governance fields of a page of schools (SPEC 4.10): one batch each,
+/// and one per distinct `trackRecord(terms:)` asked.
+async fn prime_governance(
+    ctx: &Context<'_>,
+    node: &async_graphql::Lookahead<'_>,
+    urns: &[i32],
+) -> ApiResult<()> {
+    let l = super::loaders(ctx)?;
+    let keys = || urns.iter().copied();
+    let meetings = node.field("governorMeetings");
+    let actions = node.field("governanceActions");
+    if actions.exists() || meetings.exists() {
+        loaders::many(&l.governance_actions, keys()).await?;
+        loaders::many(&l.governor_meetings, keys()).await?;
+    }
+    if node.field("signOffs").exists() || node.field("termlyReports").field("signOffs").exists() {
+        loaders::many(&l.sign_offs, keys()).await?;
+    }
+    for field in node.field("trackRecord").selection_fields() {
+        let terms = field
+            .arguments()
+            .map_err(|e| ApiError::internal(e.message))?
+            .into_iter()
+            .find(|(name, _)| name.as_str() == "terms")
+            .and_then(|(_, v)| match v {
+                async_graphql::Value::Number(n) => n.as_i64().and_then(|t| i32::try_from(t).ok()),
+                _ => None,
+            })
+            .unwrap_or(6);
+        if let Ok(terms) = crate::graphql::governance::track_terms(terms) {
+            loaders::many(&l.track_records, keys().map(|u| (u, terms))).await?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@
 pub mod clusters;
 pub mod compliance;
 pub mod evidence;
+pub mod governance;
 pub mod imports;
 pub mod npq;
 pub mod reports;

@@ -129,7 +129,9 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The audit events of one school, newest first, for callers who may read it.
+/// The audit events of one school, newest first, for callers who may read it; a reader who
+/// may not see the school's governance text reads those rows without it
+/// ([`crate::store::governance::redact_audit`]).
 pub async fn for_school<C: ConnectionTrait>(
     db: &C,
     p: &Principal,
@@ -144,6 +146,13 @@ pub async fn for_school<C: ConnectionTrait>(
     if let Some(after) = page.after {
         q = q.filter(audit_event::Column::Id.lt(after));
     }
-    let rows = q.limit(page.first + 1).all(db).await?;
+    let mut rows = q.limit(page.first + 1).all(db).await?;
+    // The governance text an LA reader may not see is not shown in the history either.
+    if !scope::reads_governance_text(p, &school) {
+        rows = rows
+            .into_iter()
+            .map(crate::store::governance::redact_audit)
+            .collect();
+    }
     Ok(Paged::from_overfetch(rows, page.first, total))
 }

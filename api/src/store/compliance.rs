@@ -188,7 +188,9 @@ pub async fn school_facts<C: ConnectionTrait>(
     }
     let due = AcademicTerm::latest_due_by(as_of);
     let reported = reported_for(db, select.clone(), due).await?;
-    let latest = latest_reports(db, select).await?;
+    let latest = latest_reports(db, select.clone()).await?;
+    let mut governance =
+        crate::store::governance::compliance_facts(db, select, &latest, as_of).await?;
     Ok(schools
         .into_iter()
         .map(|(urn, kind)| SchoolFacts {
@@ -201,6 +203,7 @@ pub async fn school_facts<C: ConnectionTrait>(
                 sen_policy_date: r.sen_policy_date,
                 overspent: crate::store::reports::budget_of(r).overspent(),
             }),
+            governance: governance.remove(&urn).unwrap_or_default(),
         })
         .collect())
 }

@@ -8,6 +8,7 @@ pub mod compliance;
 pub mod deadlines;
 pub mod duty;
 pub mod evidence;
+pub mod governance;
 pub mod imports;
 pub mod npq;
 pub mod reports;

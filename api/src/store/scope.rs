@@ -26,6 +26,12 @@ pub enum WriteAction {
     TermlyReport,
     /// Clusters: LA and trust writers (for every member) and admin; not schools.
     Cluster,
+    /// SENCO-governor meetings and governance actions (SPEC 4.10): the school's own writer
+    /// (`school:{urn}:write`) and its governing body (`school:{urn}:govern`,
+    /// `trust:{uid}:govern`).
+    Governance,
+    /// Signing off the school's SEN documents (SPEC 4.10): its governing body alone.
+    SignOff,
 }
 
 /// Proof, in the signature of a batch read by keys (the DataLoaders' reads), that its keys
@@ -139,6 +145,8 @@ pub fn can_write(p: &Principal, s: &school::Model, action: WriteAction) -> bool 
                 || p.write.las.contains(&s.la_code)
                 || s.trust_uid.is_some_and(|t| p.write.trusts.contains(&t))
         }
+        WriteAction::Governance => p.write.urns.contains(&s.urn) || in_set(&p.govern, s),
+        WriteAction::SignOff => in_set(&p.govern, s),
     }
 }
 
@@ -162,8 +170,30 @@ pub fn check_write(p: &Principal, s: &school::Model, action: WriteAction) -> Api
             "clusters need an LA or trust write scope covering school {}",
             s.urn
         ),
+        WriteAction::Governance => format!(
+            "only `school:{}:write` or a govern scope covering the school may record its \
+             governor meetings and actions",
+            s.urn
+        ),
+        WriteAction::SignOff => format!(
+            "only the governing body (`school:{}:govern`, or its trust's govern scope) may \
+             sign off the school's documents",
+            s.urn
+        ),
     };
     Err(ApiError::forbidden(what))
+}
+
+/// Whether the caller may read the free text of the school's governance records (SPEC
+/// 4.10): the names of meeting attendees, key points, and actions' descriptions, success
+/// criteria, monitoring and evaluation. A school or trust scope covering the school, or
+/// `admin`; a reader who reaches the school only through an `la:` scope sees the dates,
+/// counts, roles and statuses, and those fields as null.
+pub fn reads_governance_text(p: &Principal, s: &school::Model) -> bool {
+    p.is_authenticated()
+        && (p.admin
+            || p.read.urns.contains(&s.urn)
+            || s.trust_uid.is_some_and(|t| p.read.trusts.contains(&t)))
 }
 
 /// Whether the caller may read every school of an LA (for LA-wide figures).
