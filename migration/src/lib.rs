@@ -12,6 +12,7 @@ mod m0005_change_marker;
 mod m0006_report_totals_index;
 mod m0007_change_log;
 mod m0008_appointment_duty;
+mod m0011_events;
 
 /// The ordered list of migrations the binary applies.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_report_totals_index::Migration),
             Box::new(m0007_change_log::Migration),
             Box::new(m0008_appointment_duty::Migration),
+            Box::new(m0011_events::Migration),
         ]
     }
 }

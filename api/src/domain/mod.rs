@@ -10,6 +10,7 @@
 pub mod clusters;
 pub mod compliance;
 pub mod eligibility;
+pub mod events;
 pub mod money;
 pub mod qualification;
 pub mod school;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, Schema};
 use chrono::{NaiveDate, Utc};
 
 use crate::auth::Principal;
@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 pub mod clusters;
 pub mod compliance;
 pub mod cost;
+pub mod events;
 pub mod loaders;
 pub mod paging;
 pub mod reports;
@@ -34,6 +35,7 @@ pub struct Query(
     reports::ReportsQuery,
     clusters::ClustersQuery,
     compliance::ComplianceQuery,
+    events::EventsQuery,
 );
 
 /// The mutation root.
@@ -43,17 +45,22 @@ pub struct Mutation(
     sencos::SencosMutation,
     reports::ReportsMutation,
     clusters::ClustersMutation,
+    events::EventsMutation,
 );
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 
 /// Builds the schema. It holds no connection: the database and the caller are attached to
 /// each request by `RequestContext::attach`. The depth and cost limits of SPEC 6 are the
 /// handler's (`cost`), applied before execution: async-graphql's own would charge every
 /// scalar and count introspection's depth.
 pub fn build_schema(config: &Config) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        events::Subscription,
+    )
         .limit_recursive_depth(64)
         .limit_directives(20);
     if !config.introspection {
@@ -64,7 +71,12 @@ pub fn build_schema(config: &Config) -> AppSchema {
 
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    let schema = Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish();
+    let schema = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        events::Subscription,
+    )
+    .finish();
     schema.sdl()
 }
 

@@ -7,11 +7,13 @@ pub mod clusters;
 pub mod compliance;
 pub mod deadlines;
 pub mod duty;
+pub mod events;
 pub mod imports;
 pub mod reports;
 pub mod schools;
 pub mod scope;
 pub mod sencos;
+pub mod webhooks;
 
 /// A page request after validation: at most `first` rows after the key `after`.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,147 @@
+//! `/graphql/ws`: live subscriptions over WebSocket (SPEC 4.11), speaking
+//! graphql-transport-ws (and the older subscriptions-transport-ws) with async-graphql-axum's
+//! protocol negotiation and async-graphql's protocol engine.
+//!
+//! The token comes in the `connection_init` payload (`{"Authorization": "Bearer ..."}`),
+//! not in a header, since browsers cannot set headers on a WebSocket. This handler, rather
+//! than async-graphql-axum's stock one, pumps the messages so that it can close with the
+//! codes the SPEC names: 4403 for a bad token and when the token expires, and 4408 when no
+//! `connection_init` comes within 10 s. Each subscription reads from the process's one
+//! bounded event buffer, and messages are sent as fast as the client reads them, so a slow
+//! client costs no more memory than that buffer.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_graphql::Data;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WsMessage};
+use async_graphql_axum::GraphQLProtocol;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use tokio::sync::oneshot;
+
+use crate::AppState;
+use crate::graphql::RequestContext;
+
+/// How long a client has to send `connection_init`.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `GET /graphql/ws`: upgrades to a WebSocket and serves subscriptions on it.
+pub async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| serve(state, socket, protocol))
+}
+
+/// The bearer token of a `connection_init` payload.
+fn token(payload: &serde_json::Value) -> Option<&str> {
+    let value = payload
+        .get("Authorization")
+        .or_else(|| payload.get("authorization"))?
+        .as_str()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim())
+        .filter(|t| !t.is_empty())
+}
+
+async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
+    let (mut sink, stream) = socket.split();
+    let refused = Arc::new(AtomicBool::new(false));
+    // The token's expiry once `connection_init` is accepted; dropped unsent when refused.
+    let (expires_tx, expires_rx) = oneshot::channel::<i64>();
+    let input = stream
+        .take_while(|m| futures::future::ready(m.is_ok()))
+        .filter_map(|m| {
+            futures::future::ready(match m {
+                Ok(Message::Text(t)) => Some(t.as_bytes().to_vec()),
+                Ok(Message::Binary(b)) => Some(b.to_vec()),
+                _ => None,
+            })
+        });
+    let on_init = {
+        let state = state.clone();
+        let refused = refused.clone();
+        move |payload: serde_json::Value| async move {
+            let verified = token(&payload).map(|t| state.verifier.verify_until(t));
+            match verified {
+                Some(Ok((principal, exp))) => {
+                    let _ = expires_tx.send(exp);
+                    let principal = Arc::new(principal);
+                    let ctx = RequestContext {
+                        db: state.db.clone(),
+                        principal: principal.clone(),
+                        config: state.config.clone(),
+                        counters: None,
+                    };
+                    let loaders = crate::graphql::loaders::Loaders::new(&state.db, &principal, false);
+                    let mut data = Data::default();
+                    data.insert(ctx);
+                    data.insert(loaders);
+                    Ok(data)
+                }
+                _ => {
+                    metrics::counter!("senco_rejected_tokens_total").increment(1);
+                    refused.store(true, Ordering::SeqCst);
+                    Err(async_graphql::Error::new(
+                        "connection_init must carry a valid token: {\"Authorization\": \"Bearer ...\"}",
+                    ))
+                }
+            }
+        }
+    };
+    let mut messages = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol.0)
+        .on_connection_init(on_init);
+    // Resolves with the close frame the server must send on its own: the token expired, or
+    // no `connection_init` came in time; never, after a refused one (the engine closes).
+    let deadline = async move {
+        match tokio::time::timeout(INIT_TIMEOUT, expires_rx).await {
+            Ok(Ok(exp)) => {
+                let left = exp - chrono::Utc::now().timestamp();
+                tokio::time::sleep(Duration::from_secs(u64::try_from(left).unwrap_or(0))).await;
+                (4403, "the token has expired")
+            }
+            Ok(Err(_)) => std::future::pending().await,
+            Err(_) => (4408, "connection initialisation timeout"),
+        }
+    };
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            next = messages.next() => match next {
+                Some(WsMessage::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => {
+                    let (code, reason) = if refused.load(Ordering::SeqCst) {
+                        (4403, "Forbidden: the token is not valid".to_string())
+                    } else {
+                        (code, reason)
+                    };
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame { code, reason: reason.into() })))
+                        .await;
+                    break;
+                }
+                None => break,
+            },
+            (code, reason) = &mut deadline => {
+                let _ = sink
+                    .send(Message::Close(Some(CloseFrame { code, reason: reason.into() })))
+                    .await;
+                break;
+            }
+        }
+    }
+}
