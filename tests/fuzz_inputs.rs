@@ -147,6 +147,9 @@ enum Kind {
     Urns(Vec<i32>),
     /// The report's current version.
     Version,
+    /// A webhook URL: `http` or `https` with a host, at most 2,000 characters once trimmed
+    /// (the fuzz server allows private addresses, so only the form is judged).
+    Url,
     /// A whole input object.
     Object,
 }
@@ -425,6 +428,24 @@ fn judge(f: &Field, v: &Value, version: i64) -> Verdict {
                 Invalid("not the current version".into())
             }
         }
+        Kind::Url => {
+            let Some(s) = s else {
+                return Invalid("not a string".into());
+            };
+            let t = s.trim();
+            if t.chars().any(char::is_control) {
+                return Invalid("control characters".into());
+            }
+            match reqwest::Url::parse(t) {
+                Ok(u) if t.chars().count() <= 2000
+                    && matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some_and(|h| !h.is_empty()) =>
+                {
+                    Valid
+                }
+                _ => Invalid("not an http(s) URL with a host".into()),
+            }
+        }
         Kind::Object => Invalid("not the input object".into()),
     }
 }
@@ -457,7 +478,7 @@ fn expected_out(f: &Field, v: &Value) -> Option<Value> {
         };
     }
     match &f.kind {
-        Kind::Name | Kind::Trn | Kind::Email => Some(json!(v.as_str()?.trim())),
+        Kind::Name | Kind::Trn | Kind::Email | Kind::Url => Some(json!(v.as_str()?.trim())),
         Kind::Text { trims: true, .. } => {
             let t = v.as_str()?.trim();
             Some(if t.is_empty() { Value::Null } else { json!(t) })
@@ -862,6 +883,40 @@ fn enums(values: &[&str]) -> Vec<Value> {
     v
 }
 
+/// Webhook URLs, every one on this machine or malformed: a fuzzed webhook must never send
+/// anything elsewhere.
+fn urls() -> Vec<Value> {
+    [
+        "http://127.0.0.1:9/fuzz",
+        " https://127.0.0.1:9/fuzz ",
+        "http://localhost:9/a?b=c#d",
+        "http://[::1]:9/",
+        "http://user:pass@127.0.0.1:9/",
+        "http://127.0.0.1:9/\u{202e}",
+        "ftp://127.0.0.1/fuzz",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "gopher://127.0.0.1:70/",
+        "http://",
+        "http:///path",
+        "//127.0.0.1:9/",
+        "127.0.0.1:9",
+        "",
+        "   ",
+        "not a url",
+        "http://127.0.0.1:9/\u{0}",
+    ]
+    .into_iter()
+    .map(|u| json!(u))
+    .chain([
+        json!(format!("http://127.0.0.1:9/{}", "a".repeat(2000))),
+        json!(5),
+        json!(true),
+        json!(["http://127.0.0.1:9/"]),
+    ])
+    .collect()
+}
+
 fn ids(base: &str) -> Vec<Value> {
     let n: i64 = base.parse().unwrap();
     vec![
@@ -954,6 +1009,7 @@ fn values_for(f: &Field, r: &mut Rng, stream: u64, avoid: &BTreeSet<i64>) -> Vec
         Kind::Id(base) => ids(base),
         Kind::Urn => urns(r),
         Kind::Urns(own) => urn_lists(own),
+        Kind::Url => urls(),
         Kind::Object => vec![json!("x"), json!(5), json!([]), json!({}), json!(true)],
     };
     v.push(Value::Null);
@@ -1020,6 +1076,8 @@ enum Snap {
     Las,
     /// Every trust, and the trust audit rows.
     Trusts,
+    /// Every webhook, and the webhook audit rows.
+    Webhooks,
 }
 
 /// Per-case adjustments to the base input.
@@ -1070,6 +1128,7 @@ struct World {
     cluster_update: String,
     cluster_update_senco: String,
     cluster_review: String,
+    webhook: String,
 }
 
 static FRESH: AtomicU32 = AtomicU32::new(0);
@@ -1174,6 +1233,17 @@ async fn build_world(s: &TestServer) -> World {
         )
         .await;
     }
+    let d = s
+        .ok(
+            &admin(),
+            "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { webhook { id } } }",
+            json!({ "i": { "url": "http://127.0.0.1:9/fuzz", "types": ["CLUSTER_REVIEW_DUE"] } }),
+        )
+        .await;
+    let webhook = d["createWebhook"]["webhook"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     World {
         appt_update,
         appt_end,
@@ -1185,7 +1255,23 @@ async fn build_world(s: &TestServer) -> World {
         cluster_update: clusters[0].clone(),
         cluster_update_senco,
         cluster_review: clusters[1].clone(),
+        webhook,
     }
+}
+
+/// The fuzz server lets webhooks point at this machine, where every fuzzed URL points.
+const FUZZ_ENV: &[(&str, &str)] = &[("SENCO_WEBHOOK_ALLOW_PRIVATE", "true")];
+
+/// Mutations whose one argument is an id, not an input object: malformed and unknown ids
+/// for them are tried by `tests/events.rs` and the scope matrix.
+const ID_ONLY: [&str; 2] = ["deleteWebhook", "redeliverWebhookEvent"];
+
+/// The mutations fuzzed here: those of the schema with an input object.
+fn fuzzed_mutations() -> BTreeSet<String> {
+    schema_mutations()
+        .into_iter()
+        .filter(|m| !ID_ONLY.contains(&m.as_str()))
+        .collect()
 }
 
 fn date(min: (Bound, bool), max: (Bound, bool)) -> Kind {
@@ -1724,7 +1810,7 @@ fn streams(w: &World) -> Vec<Stream> {
                 localAuthority { code } trust { uid } phase kind isAcademy numberOnRoll \
                 predecessorUrn closedOn } }"
             .into(),
-        token: admin,
+        token: admin.clone(),
         base: json!({ "urn": S_UPSERT, "name": format!("Fuzz School {S_UPSERT}"), "laCode": 202,
                       "trustUid": null, "phase": "PRIMARY", "kind": "MAINSTREAM",
                       "isAcademy": false, "numberOnRoll": 150, "predecessorUrn": null,
@@ -1793,6 +1879,56 @@ fn streams(w: &World) -> Vec<Stream> {
         seed: 0x5eed_000e,
     });
 
+    v.push(Stream {
+        mutation: "createWebhook",
+        query: "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) \
+                { webhook { id url types description } } }"
+            .into(),
+        token: admin.clone(),
+        base: json!({ "url": "http://127.0.0.1:9/fuzz", "types": ["CLUSTER_REVIEW_DUE"],
+                      "description": "Fuzz receiver" }),
+        fields: vec![
+            Field::new("url", Kind::Url, Invalid).out("/webhook/url"),
+            Field::new(
+                "description",
+                Kind::Text {
+                    max: 1000,
+                    trims: true,
+                },
+                Clears,
+            )
+            .out("/webhook/description"),
+        ],
+        snap: Snap::Webhooks,
+        refresh: Refresh::None,
+        seed: 0x5eed_0010,
+    });
+
+    v.push(Stream {
+        mutation: "updateWebhook",
+        query: "mutation($i: UpdateWebhookInput!) { updateWebhook(input: $i) \
+                { id url description } }"
+            .into(),
+        token: admin,
+        base: json!({ "id": w.webhook, "description": "Fuzz receiver" }),
+        fields: vec![
+            Field::new("id", Kind::Id(w.webhook.clone()), Invalid),
+            Field::new("url", Kind::Url, Unchanged).out("/url"),
+            Field::new(
+                "description",
+                Kind::Text {
+                    max: 1000,
+                    trims: true,
+                },
+                Clears,
+            )
+            .out("/description"),
+        ],
+        snap: Snap::Webhooks,
+        refresh: Refresh::None,
+        seed: 0x5eed_0011,
+    });
+
     v
 }
 
@@ -1851,12 +1987,13 @@ fn every_mutation_is_fuzzed() {
         cluster_update: "8".into(),
         cluster_update_senco: "9".into(),
         cluster_review: "10".into(),
+        webhook: "12".into(),
     };
     let fuzzed: BTreeSet<String> = streams(&placeholder)
         .iter()
         .map(|s| s.mutation.to_owned())
         .collect();
-    let schema = schema_mutations();
+    let schema = fuzzed_mutations();
     assert!(schema.len() >= 14, "parsed {schema:?}");
     assert_eq!(
         fuzzed, schema,
@@ -1924,6 +2061,18 @@ async fn snapshot(s: &TestServer, snap: &Snap) -> Value {
                 .collect();
             json!({ "trusts": trusts, "audit": sql_count(s, "trust").await })
         }
+        Snap::Webhooks => {
+            let mut v = s
+                .ok(
+                    &admin(),
+                    "{ webhooks(first: 250) { totalCount edges { node { id url types \
+                     description active } } } }",
+                    json!({}),
+                )
+                .await;
+            v["audit"] = json!(sql_count(s, "webhook").await);
+            v
+        }
     }
 }
 
@@ -1954,6 +2103,7 @@ fn readback(snap: &Snap) -> String {
         Snap::Trusts => {
             format!("{{ schools(filter: {{ trustUid: {FUZZ_TRUST} }}) {{ totalCount }} }}")
         }
+        Snap::Webhooks => "{ webhooks(first: 250) { totalCount } }".into(),
     }
 }
 
@@ -2312,11 +2462,11 @@ async fn run_stream(s: &TestServer, st: &Stream, stream_no: u64) -> Outcome {
 #[tokio::test]
 async fn hostile_inputs_are_refused_cleanly() {
     let started = Instant::now();
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(FUZZ_ENV).await;
     let w = build_world(&s).await;
     let streams = streams(&w);
     let fuzzed: BTreeSet<String> = streams.iter().map(|s| s.mutation.to_owned()).collect();
-    assert_eq!(fuzzed, schema_mutations(), "every mutation is fuzzed");
+    assert_eq!(fuzzed, fuzzed_mutations(), "every mutation is fuzzed");
     let outcomes = futures::future::join_all(
         streams
             .iter()

@@ -136,7 +136,7 @@ impl Backoff {
         let doublings = attempts.saturating_sub(1).min(20);
         let wait = self
             .first
-            .saturating_mul(1 << doublings)
+            .saturating_mul(1_u32 << doublings)
             .min(MAX_WAIT.max(self.first));
         (elapsed + wait <= self.window).then_some(wait)
     }

@@ -14,7 +14,7 @@ use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::events::EventType;
 use crate::events::Bus;
-use crate::store::events::{CHANNEL, StoredEvent, by_ids};
+use crate::store::events::{CHANNEL, Raised, StoredEvent, by_ids};
 use crate::store::scope;
 
 /// Reads each batch of committed ids back and publishes the events to the subscriptions.
@@ -25,6 +25,10 @@ pub(crate) async fn fan_out(db: Db, mut ids: mpsc::UnboundedReceiver<Vec<i64>>) 
             if batch.len() >= 500 {
                 break;
             }
+        }
+        // Read back only what somebody is listening for.
+        if db.events.subscribers() == 0 {
+            continue;
         }
         match by_ids(&db.conn, &batch).await {
             Ok(events) => {
@@ -59,12 +63,10 @@ pub(crate) async fn listen(url: String, bus: Arc<Bus>, ids: mpsc::UnboundedSende
         loop {
             match listener.recv().await {
                 Ok(n) => {
-                    let batch: Vec<i64> = n
-                        .payload()
-                        .split(',')
-                        .filter_map(|id| id.parse().ok())
-                        .collect();
-                    bus.wake.notify_one();
+                    let (batch, deliveries) = Raised::parse(n.payload());
+                    if deliveries {
+                        bus.wake.notify_one();
+                    }
                     if ids.send(batch).is_err() {
                         return;
                     }
@@ -99,7 +101,11 @@ pub enum Item {
 
 /// The events committed from now on that `p` may read and `wanted` selects, checked against
 /// the school as stored when the event was committed.
-pub fn subscribe(bus: &Bus, p: Arc<Principal>, wanted: Wanted) -> impl Stream<Item = Item> {
+pub fn subscribe(
+    bus: &Bus,
+    p: Arc<Principal>,
+    wanted: Wanted,
+) -> impl Stream<Item = Item> + use<> {
     let rx = bus.subscribe();
     futures::stream::unfold((rx, p, wanted), |(mut rx, p, wanted)| async move {
         loop {

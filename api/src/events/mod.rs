@@ -16,7 +16,8 @@ use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::AppState;
-use crate::store::events::StoredEvent;
+use crate::db::Db;
+use crate::store::events::{Raised, StoredEvent};
 
 pub mod delivery;
 pub mod live;
@@ -50,22 +51,30 @@ impl Default for Bus {
 }
 
 impl Bus {
-    /// Called after a commit that stored the events `ids`.
-    pub fn committed(&self, ids: &[i64]) {
-        if ids.is_empty() {
+    /// Called after a commit that stored `raised`: wakes the deliverer when it made
+    /// deliveries, and hands the ids to the fan-out where no database notification will.
+    pub fn committed(&self, raised: &Raised) {
+        if raised.deliveries > 0 {
+            self.wake.notify_one();
+        }
+        if raised.ids.is_empty() {
             return;
         }
-        self.wake.notify_one();
         if let Ok(local) = self.local.lock()
             && let Some(tx) = local.as_ref()
         {
-            let _ = tx.send(ids.to_vec());
+            let _ = tx.send(raised.ids.clone());
         }
     }
 
     /// A receiver of every event committed from now on, by any replica.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
         self.live.subscribe()
+    }
+
+    /// How many subscriptions of this process are listening now.
+    pub fn subscribers(&self) -> usize {
+        self.live.receiver_count()
     }
 
     pub(crate) fn publish(&self, e: StoredEvent) {
@@ -102,29 +111,68 @@ impl Drop for Workers {
 }
 
 /// Starts the deliverer, the live fan-out and (unless `SENCO_REMINDERS=false`) the daily
-/// reminders for a serving process.
+/// reminders for a serving process. They run on a small pool of their own, so that their
+/// polling neither takes connections from requests nor shows in the statement counts of
+/// requests; they announce and hear events on the same [`Bus`] as the requests.
 pub fn start(state: &AppState) -> Workers {
     metrics::describe();
-    let mut tasks = Vec::new();
-    let (tx, rx) = mpsc::unbounded_channel();
-    if state.db.backend() == sea_orm::DbBackend::Postgres {
-        tasks.push(tokio::spawn(live::listen(
-            state.config.database_url.clone(),
-            state.db.events.clone(),
-            tx,
-        )));
-    } else {
-        state.db.events.route_local(tx);
+    let state = state.clone();
+    let task = tokio::spawn(async move {
+        let db = worker_db(&state).await;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let postgres = db.backend() == sea_orm::DbBackend::Postgres;
+        let bus = state.db.events.clone();
+        let url = state.config.database_url.clone();
+        let listen = async move {
+            if postgres {
+                live::listen(url, bus, tx).await;
+            } else {
+                bus.route_local(tx);
+                std::future::pending::<()>().await;
+            }
+        };
+        let reminders = {
+            let db = db.clone();
+            let at = state.config.reminder_time;
+            let enabled = state.config.reminders;
+            async move {
+                if enabled {
+                    reminders::schedule(db, at).await;
+                }
+            }
+        };
+        tokio::join!(
+            listen,
+            live::fan_out(db.clone(), rx),
+            delivery::Deliverer::new(&state.config).run(db.clone()),
+            reminders,
+        );
+    });
+    Workers(vec![task])
+}
+
+/// The workers' own pool (the requests' one for an in-memory SQLite database, which a
+/// second pool would not see), sharing the requests' bus.
+async fn worker_db(state: &AppState) -> Db {
+    if state.config.database_url.contains(":memory:") {
+        return state.db.clone();
     }
-    tasks.push(tokio::spawn(live::fan_out(state.db.clone(), rx)));
-    tasks.push(tokio::spawn(
-        delivery::Deliverer::new(&state.config).run(state.db.clone()),
-    ));
-    if state.config.reminders {
-        tasks.push(tokio::spawn(reminders::schedule(
-            state.db.clone(),
-            state.config.reminder_time,
-        )));
+    loop {
+        match Db::connect_waiting(
+            &state.config.database_url,
+            4,
+            state.config.sqlite_busy_timeout,
+        )
+        .await
+        {
+            Ok(mut db) => {
+                db.events = state.db.events.clone();
+                return db;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the event workers cannot connect; trying again");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
     }
-    Workers(tasks)
 }

@@ -129,14 +129,14 @@ pub async fn run_day(db: &Db, day: NaiveDate) -> ApiResult<usize> {
                 .update_column(reminder_run::Column::RanAt)
                 .to_owned(),
         )
-        .exec(txn)
+        .exec_without_returning(txn)
         .await?;
     w.commit(Touched::Nothing).await?;
     db.events.committed(&raised);
-    if !raised.is_empty() {
-        tracing::info!(%day, reminders = raised.len(), "raised the daily reminders");
+    if !raised.ids.is_empty() {
+        tracing::info!(%day, reminders = raised.ids.len(), "raised the daily reminders");
     }
-    Ok(raised.len())
+    Ok(raised.ids.len())
 }
 
 /// `DEADLINE_APPROACHING` and `QUALIFICATION_OVERDUE`, from the duty facts kept on write.

@@ -7,10 +7,11 @@ use async_graphql::{
     Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, SimpleObject, Subscription,
 };
 use entity::{event, school, webhook, webhook_delivery};
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
+use futures::stream::BoxStream;
 
 use crate::domain::school::{Phase as DomainPhase, SchoolKind as DomainKind};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::events::live::{self, Item, Wanted};
 use crate::graphql::schools::{Phase, School, SchoolFilter, SchoolKind};
 use crate::graphql::{DateTime, connection, connection_type, loaders, page, parse_id, rc};
@@ -18,6 +19,11 @@ use crate::service;
 use crate::store::events::StoredEvent;
 use crate::store::scope;
 use crate::store::webhooks::{self, NewWebhook, StoredFilter, WebhookPatch};
+
+/// Root fields whose answers change without any change counter moving (deliveries are
+/// attempted in the background), so the HTTP handler never answers them from its response
+/// cache.
+pub const UNCACHED_FIELDS: [&str; 2] = ["webhooks", "webhookDeliveries"];
 
 /// What an event announces (SPEC 4.11).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -93,10 +99,10 @@ impl Event {
 
     /// What it announces.
     #[graphql(name = "type")]
-    async fn kind(&self) -> ApiResult<EventType> {
-        crate::domain::events::EventType::parse(&self.row.kind)
+    async fn kind(&self) -> async_graphql::Result<EventType> {
+        Ok(crate::domain::events::EventType::parse(&self.row.kind)
             .map(Into::into)
-            .ok_or_else(|| ApiError::internal(format!("unknown event type {}", self.row.kind)))
+            .ok_or_else(|| ApiError::internal(format!("unknown event type {}", self.row.kind)))?)
     }
 
     /// When its change was committed (for a reminder, when the daily run raised it).
@@ -106,7 +112,7 @@ impl Event {
 
     /// The school it concerns; null when it concerns none, or the caller may no longer
     /// read it.
-    async fn school(&self, ctx: &Context<'_>) -> ApiResult<Option<School>> {
+    async fn school(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<School>> {
         let Some(urn) = self.row.school_urn else {
             return Ok(None);
         };
@@ -260,18 +266,19 @@ impl WebhookDelivery {
     }
 
     /// The event sent.
-    async fn event(&self) -> ApiResult<Event> {
-        self.event
+    async fn event(&self) -> async_graphql::Result<Event> {
+        Ok(self
+            .event
             .clone()
             .map(Event::from)
-            .ok_or_else(|| ApiError::internal("a delivery's event is missing"))
+            .ok_or_else(|| ApiError::internal("a delivery's event is missing"))?)
     }
 
     /// Where it stands.
-    async fn status(&self) -> ApiResult<DeliveryStatus> {
-        crate::domain::events::DeliveryStatus::parse(&self.row.status)
+    async fn status(&self) -> async_graphql::Result<DeliveryStatus> {
+        Ok(crate::domain::events::DeliveryStatus::parse(&self.row.status)
             .map(Into::into)
-            .ok_or_else(|| ApiError::internal("unknown delivery status"))
+            .ok_or_else(|| ApiError::internal("unknown delivery status"))?)
     }
 
     /// Attempts made so far (since the last redelivery).
@@ -372,6 +379,7 @@ impl EventsQuery {
         >,
     ) -> async_graphql::Result<WebhookConnection> {
         let rc = rc(ctx)?;
+        scope::require_authenticated(&rc.principal)?;
         let has_prev = after.as_deref().is_some_and(|a| !a.is_empty());
         let page = page(first, after, |c| c.strip_prefix("w:")?.parse::<i64>().ok())?;
         let paged = service::webhooks::list(&rc.db, &rc.principal, page).await?;
@@ -445,7 +453,8 @@ impl EventsMutation {
             },
             rc.config.webhook_allow_private,
         )
-        .await?;
+        .await
+        .map_err(|e| e.within("input"))?;
         Ok(CreatedWebhook {
             webhook: Webhook(created.webhook),
             secret: created.secret,
@@ -483,7 +492,8 @@ impl EventsMutation {
             patch,
             rc.config.webhook_allow_private,
         )
-        .await?;
+        .await
+        .map_err(|e| e.within("input"))?;
         Ok(Webhook(w))
     }
 
@@ -535,7 +545,7 @@ impl Subscription {
         #[graphql(desc = "Only schools matching this, as they match when the subscription \
                           begins.")]
         filter: Option<SchoolFilter>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Event>> + use<>> {
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<Event>>> {
         let rc = rc(ctx)?;
         scope::require_authenticated(&rc.principal)?;
         let urns = match filter {
@@ -553,8 +563,8 @@ impl Subscription {
         };
         let open = crate::events::metrics::subscription_opened();
         let principal: Arc<crate::auth::Principal> = rc.principal.clone();
-        Ok(
-            live::subscribe(&rc.db.events, principal, wanted).map(move |item| {
+        Ok(live::subscribe(&rc.db.events, principal, wanted)
+            .map(move |item| {
                 let _open = &open;
                 match item {
                     Item::Event(e) => Ok(Event::from(e.as_ref())),
@@ -563,7 +573,7 @@ impl Subscription {
                     ))
                     .into()),
                 }
-            }),
-        )
+            })
+            .boxed())
     }
 }

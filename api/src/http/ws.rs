@@ -29,6 +29,74 @@ use crate::graphql::RequestContext;
 /// How long a client has to send `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The schema as the socket runs it: subscriptions only (queries and mutations go to
+/// `/graphql`, with its time limit, caches and trusted-document rules), each refused before
+/// it runs when it is deeper or costlier than `/graphql` allows (SPEC 6).
+#[derive(Clone)]
+struct Limited {
+    schema: crate::graphql::AppSchema,
+    config: Arc<crate::config::Config>,
+}
+
+impl Limited {
+    fn refusal(&self, request: &mut async_graphql::Request) -> Option<async_graphql::Response> {
+        use async_graphql::parser::types::{DocumentOperations, OperationType};
+        let shape = super::Shape::of_request(request);
+        if let Some(r) = shape.analysis.and_then(|a| super::refuse(&self.config, a)) {
+            return Some(r);
+        }
+        let name = request.operation_name.clone();
+        let subscription = request.parsed_query().ok().is_some_and(|doc| {
+            let op = match (&doc.operations, name.as_deref()) {
+                (DocumentOperations::Single(op), _) => Some(op),
+                (DocumentOperations::Multiple(ops), Some(n)) => ops.get(n),
+                (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+                _ => None,
+            };
+            op.is_some_and(|op| op.node.ty == OperationType::Subscription)
+        });
+        if subscription {
+            return None;
+        }
+        let mut e = async_graphql::ServerError::new(
+            "only subscriptions are served on /graphql/ws: send queries and mutations to /graphql",
+            None,
+        );
+        let mut x = async_graphql::ErrorExtensionValues::default();
+        x.set("code", "BAD_USER_INPUT");
+        x.set("field", "query");
+        e.extensions = Some(x);
+        Some(async_graphql::Response::from_errors(vec![e]))
+    }
+}
+
+impl async_graphql::Executor for Limited {
+    fn execute(
+        &self,
+        mut request: async_graphql::Request,
+    ) -> impl std::future::Future<Output = async_graphql::Response> + Send {
+        let refused = self.refusal(&mut request);
+        let schema = self.schema.clone();
+        async move {
+            match refused {
+                Some(r) => r,
+                None => schema.execute(request).await,
+            }
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: async_graphql::Request,
+        session_data: Option<Arc<Data>>,
+    ) -> futures::stream::BoxStream<'static, async_graphql::Response> {
+        match self.refusal(&mut request) {
+            Some(r) => futures::stream::once(async move { r }).boxed(),
+            None => async_graphql::Executor::execute_stream(&self.schema, request, session_data),
+        }
+    }
+}
+
 /// `GET /graphql/ws`: upgrades to a WebSocket and serves subscriptions on it.
 pub async fn graphql_ws(
     State(state): State<AppState>,
@@ -63,7 +131,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
         .take_while(|m| futures::future::ready(m.is_ok()))
         .filter_map(|m| {
             futures::future::ready(match m {
-                Ok(Message::Text(t)) => Some(t.as_bytes().to_vec()),
+                Ok(Message::Text(t)) => Some(t.as_str().as_bytes().to_vec()),
                 Ok(Message::Binary(b)) => Some(b.to_vec()),
                 _ => None,
             })
@@ -99,8 +167,13 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
             }
         }
     };
-    let mut messages = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol.0)
-        .on_connection_init(on_init);
+    let limited = Limited {
+        schema: state.schema.clone(),
+        config: state.config.clone(),
+    };
+    let messages =
+        async_graphql::http::WebSocket::new(limited, input, protocol.0).on_connection_init(on_init);
+    tokio::pin!(messages);
     // Resolves with the close frame the server must send on its own: the token expired, or
     // no `connection_init` came in time; never, after a refused one (the engine closes).
     let deadline = async move {
@@ -110,7 +183,7 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
                 tokio::time::sleep(Duration::from_secs(u64::try_from(left).unwrap_or(0))).await;
                 (4403, "the token has expired")
             }
-            Ok(Err(_)) => std::future::pending().await,
+            Ok(Err(_)) => std::future::pending::<(u16, &'static str)>().await,
             Err(_) => (4408, "connection initialisation timeout"),
         }
     };

@@ -36,7 +36,10 @@ fn new_secret() -> String {
 
 async fn checked_url(url: &str, allow_private: bool) -> ApiResult<String> {
     let url = url.trim();
-    if url.len() > MAX_URL {
+    if url.chars().any(char::is_control) {
+        return Err(ApiError::bad_input("url", "must not contain control characters"));
+    }
+    if url.chars().count() > MAX_URL {
         return Err(ApiError::bad_input(
             "url",
             format!("at most {MAX_URL} characters"),

@@ -60,13 +60,43 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// What [`insert`] stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Raised {
+    /// The ids of the events stored.
+    pub ids: Vec<i64>,
+    /// How many webhook deliveries they made.
+    pub deliveries: usize,
+}
+
+impl Raised {
+    /// The notification payload: the ids, and `;d` when deliveries were made.
+    pub fn payload(ids: &[i64], deliveries: bool) -> String {
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let mut p = ids.join(",");
+        if deliveries {
+            p.push_str(";d");
+        }
+        p
+    }
+
+    /// The ids of a notification payload, and whether it announced deliveries.
+    pub fn parse(payload: &str) -> (Vec<i64>, bool) {
+        let (ids, flag) = payload.split_once(';').unwrap_or((payload, ""));
+        (
+            ids.split(',').filter_map(|id| id.parse().ok()).collect(),
+            flag == "d",
+        )
+    }
+}
+
 /// Writes `events` to the outbox with their deliveries, inside the caller's transaction, and
-/// returns the ids of those stored (an event whose `dedup_key` is stored already is not
-/// stored again). On PostgreSQL the ids are also announced on [`CHANNEL`], which the
-/// database delivers to the listening replicas only when the transaction commits.
-pub async fn insert<C: ConnectionTrait>(db: &C, events: Vec<NewEvent>) -> ApiResult<Vec<i64>> {
+/// says what it stored (an event whose `dedup_key` is stored already is not stored again).
+/// On PostgreSQL the ids are also announced on [`CHANNEL`], which the database delivers to
+/// the listening replicas only when the transaction commits.
+pub async fn insert<C: ConnectionTrait>(db: &C, events: Vec<NewEvent>) -> ApiResult<Raised> {
     if events.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Raised::default());
     }
     let now = Utc::now();
     let mut urns: Vec<i32> = events.iter().filter_map(|e| e.school_urn).collect();
@@ -150,22 +180,27 @@ pub async fn insert<C: ConnectionTrait>(db: &C, events: Vec<NewEvent>) -> ApiRes
     }
     for chunk in deliveries.chunks(500) {
         webhook_delivery::Entity::insert_many(chunk.to_vec())
-            .exec(db)
+            .exec_without_returning(db)
             .await?;
     }
     if !stored.is_empty() && db.get_database_backend() == DbBackend::Postgres {
-        let ids: Vec<String> = stored.iter().map(i64::to_string).collect();
         // A NOTIFY payload is limited to 8000 bytes: large batches go in several.
-        for chunk in ids.chunks(500) {
+        for chunk in stored.chunks(500) {
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), chunk.join(",").into()],
+                [
+                    CHANNEL.into(),
+                    Raised::payload(chunk, !deliveries.is_empty()).into(),
+                ],
             ))
             .await?;
         }
     }
-    Ok(stored)
+    Ok(Raised {
+        ids: stored,
+        deliveries: deliveries.len(),
+    })
 }
 
 /// The events with these ids, with their schools, in id order.
@@ -197,4 +232,16 @@ pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> ApiResult<Vec<St
             StoredEvent { event, school }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Raised;
+
+    #[test]
+    fn a_notification_carries_the_ids_and_whether_deliveries_were_made() {
+        assert_eq!(Raised::parse(&Raised::payload(&[3, 4], true)), (vec![3, 4], true));
+        assert_eq!(Raised::parse(&Raised::payload(&[5], false)), (vec![5], false));
+        assert_eq!(Raised::parse("x,7"), (vec![7], false));
+    }
 }

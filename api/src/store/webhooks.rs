@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{event, school, webhook, webhook_delivery};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -282,7 +282,7 @@ pub async fn delete<C: ConnectionTrait>(
         .exec(db)
         .await?;
     webhook::Entity::delete_by_id(id).exec(db).await?;
-    log.changed("webhook", id, &[], Some(&audited(&before)), None::<&Audited>)?;
+    log.changed("webhook", id, &[], Some(&audited(&before)), None::<&Audited<'_>>)?;
     Ok(())
 }
 
@@ -396,11 +396,15 @@ pub async fn claim_due<C: ConnectionTrait>(
                         .add(webhook_delivery::Column::LockedUntil.lte(now)),
                 ),
         )
-        .order_by(webhook_delivery::Column::NextAttemptAt, sea_orm::Order::Asc)
+        .order_by(webhook_delivery::Column::NextAttemptAt, sea_orm::sea_query::Order::Asc)
         .limit(limit)
         .to_owned();
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    } else if db.query_one(&due).await?.is_none() {
+        // On SQLite an UPDATE takes the file's write lock even when it matches nothing: a
+        // read first keeps an idle deliverer from queueing behind (or ahead of) writers.
+        return Ok(Vec::new());
     }
     let claim = Query::update()
         .table(webhook_delivery::Entity)
