@@ -721,6 +721,13 @@ async fn a_subscription_receives_an_event_committed_through_the_other_replica() 
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(a.state.db.events.subscribers() > 0, "the subscription began");
+    for _ in 0..500 {
+        if a.state.db.events.is_listening() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(a.state.db.events.is_listening(), "the replica hears commits");
     let admin = admin();
     // LA 203's school first: not readable with la:202:read, so never sent.
     appoint(writer, &admin, 100003, "2025-09-01").await;

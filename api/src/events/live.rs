@@ -60,6 +60,7 @@ pub(crate) async fn listen(url: String, bus: Arc<Bus>, ids: mpsc::UnboundedSende
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
+        bus.set_listening(true);
         loop {
             match listener.recv().await {
                 Ok(n) => {
@@ -72,6 +73,7 @@ pub(crate) async fn listen(url: String, bus: Arc<Bus>, ids: mpsc::UnboundedSende
                     }
                 }
                 Err(e) => {
+                    bus.set_listening(false);
                     tracing::warn!(error = %e, "lost the event listener; reconnecting");
                     break;
                 }

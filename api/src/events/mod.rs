@@ -10,6 +10,7 @@
 //! Events themselves are written by `service::write` through the journal, in the change's
 //! own transaction (`store::events`); [`Bus::committed`] then wakes the workers.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, broadcast, mpsc};
@@ -38,6 +39,9 @@ pub struct Bus {
     local: Mutex<Option<mpsc::UnboundedSender<Vec<i64>>>>,
     /// Committed events, read back once and shared by every subscription of the process.
     live: broadcast::Sender<Arc<StoredEvent>>,
+    /// Whether committed events reach this process's subscriptions yet (the fan-out runs,
+    /// and on PostgreSQL the `LISTEN` is in place).
+    listening: AtomicBool,
 }
 
 impl Default for Bus {
@@ -46,6 +50,7 @@ impl Default for Bus {
             wake: Notify::new(),
             local: Mutex::new(None),
             live: broadcast::channel(LIVE_BUFFER).0,
+            listening: AtomicBool::new(false),
         }
     }
 }
@@ -72,6 +77,16 @@ impl Bus {
         self.live.subscribe()
     }
 
+    /// Whether events committed from now on, by any replica, reach this process's
+    /// subscriptions (false for a moment after start, and while PostgreSQL reconnects).
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_listening(&self, on: bool) {
+        self.listening.store(on, Ordering::SeqCst);
+    }
+
     /// How many subscriptions of this process are listening now.
     pub fn subscribers(&self) -> usize {
         self.live.receiver_count()
@@ -86,6 +101,7 @@ impl Bus {
         if let Ok(mut local) = self.local.lock() {
             *local = Some(tx);
         }
+        self.set_listening(true);
     }
 }
 
