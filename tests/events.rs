@@ -106,10 +106,6 @@ impl Receiver {
         }
     }
 
-    fn then(&self, reply: Reply) {
-        self.script.lock().unwrap().push_back(reply);
-    }
-
     /// The next request, within `secs` seconds.
     async fn next_within(&mut self, secs: u64) -> Received {
         tokio::time::timeout(Duration::from_secs(secs), self.got.recv())

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_graphql::Data;
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WsMessage};
-use async_graphql_axum::GraphQLProtocol;
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -127,15 +127,10 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
     let refused = Arc::new(AtomicBool::new(false));
     // The token's expiry once `connection_init` is accepted; dropped unsent when refused.
     let (expires_tx, expires_rx) = oneshot::channel::<i64>();
-    let input = stream
-        .take_while(|m| futures::future::ready(m.is_ok()))
-        .filter_map(|m| {
-            futures::future::ready(match m {
-                Ok(Message::Text(t)) => Some(t.as_str().as_bytes().to_vec()),
-                Ok(Message::Binary(b)) => Some(b.to_vec()),
-                _ => None,
-            })
-        });
+    // What async-graphql-axum sends passes through a short queue, so that the close frames
+    // can be given the SPEC's codes; the queue is bounded, so a slow client slows its own
+    // subscriptions instead of growing the server's memory.
+    let (out_tx, mut out_rx) = futures::channel::mpsc::channel::<Message>(16);
     let on_init = {
         let state = state.clone();
         let refused = refused.clone();
@@ -171,9 +166,10 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
         schema: state.schema.clone(),
         config: state.config.clone(),
     };
-    let messages =
-        async_graphql::http::WebSocket::new(limited, input, protocol.0).on_connection_init(on_init);
-    tokio::pin!(messages);
+    let graphql = GraphQLWebSocket::new_with_pair(out_tx, stream, limited, protocol)
+        .on_connection_init(on_init)
+        .serve();
+    tokio::pin!(graphql);
     // Resolves with the close frame the server must send on its own: the token expired, or
     // no `connection_init` came in time; never, after a refused one (the engine closes).
     let deadline = async move {
@@ -188,31 +184,49 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
         }
     };
     tokio::pin!(deadline);
+    let close = |code: u16, reason: String| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }))
+    };
+    let refused_code = |frame: Option<CloseFrame>| {
+        if refused.load(Ordering::SeqCst) {
+            close(4403, "Forbidden: the token is not valid".into())
+        } else {
+            Message::Close(frame)
+        }
+    };
     loop {
         tokio::select! {
-            next = messages.next() => match next {
-                Some(WsMessage::Text(text)) => {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
+            () = &mut graphql => {
+                // The protocol ended (the client went, or a close was queued): send what
+                // is left.
+                while let Ok(m) = out_rx.try_recv() {
+                    let m = match m {
+                        Message::Close(frame) => refused_code(frame),
+                        m => m,
+                    };
+                    if sink.send(m).await.is_err() {
                         break;
                     }
                 }
-                Some(WsMessage::Close(code, reason)) => {
-                    let (code, reason) = if refused.load(Ordering::SeqCst) {
-                        (4403, "Forbidden: the token is not valid".to_string())
-                    } else {
-                        (code, reason)
-                    };
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame { code, reason: reason.into() })))
-                        .await;
+                break;
+            }
+            next = out_rx.next() => match next {
+                Some(Message::Close(frame)) => {
+                    let _ = sink.send(refused_code(frame)).await;
                     break;
+                }
+                Some(m) => {
+                    if sink.send(m).await.is_err() {
+                        break;
+                    }
                 }
                 None => break,
             },
             (code, reason) = &mut deadline => {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame { code, reason: reason.into() })))
-                    .await;
+                let _ = sink.send(close(code, reason.into())).await;
                 break;
             }
         }
