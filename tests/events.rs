@@ -177,7 +177,8 @@ console.log("verified " + msgs.length);
 }
 
 const CREATE: &str = "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { secret webhook { id url types } } }";
-const APPOINT: &str = "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id person { id } } }";
+const APPOINT: &str =
+    "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id person { id } } }";
 const DELIVERIES: &str = "query($w: ID!) { webhookDeliveries(webhookId: $w) { totalCount edges { node { id status attempts lastStatusCode event { id type school { urn } } } } } }";
 
 /// Registers a webhook to `url` as the holder of `token`; returns (id, secret).
@@ -213,7 +214,10 @@ async fn appoint(s: &TestServer, token: &str, urn: i32, started: &str) -> (Strin
         .await;
     (
         d["appointSenco"]["id"].as_str().unwrap().to_string(),
-        d["appointSenco"]["person"]["id"].as_str().unwrap().to_string(),
+        d["appointSenco"]["person"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
     )
 }
 
@@ -317,8 +321,14 @@ async fn each_change_event_arrives_once_with_a_valid_signature() {
         by_type["SENCO_APPOINTED"]["data"]["appointmentId"],
         appointment
     );
-    assert_eq!(by_type["SENCO_APPOINTMENT_ENDED"]["data"]["endedOn"], "2026-07-31");
-    assert_eq!(by_type["QUALIFICATION_RECORDED"]["data"]["kind"], "NPQ_SENCO");
+    assert_eq!(
+        by_type["SENCO_APPOINTMENT_ENDED"]["data"]["endedOn"],
+        "2026-07-31"
+    );
+    assert_eq!(
+        by_type["QUALIFICATION_RECORDED"]["data"]["kind"],
+        "NPQ_SENCO"
+    );
     assert_eq!(by_type["TERMLY_REPORT_SUBMITTED"]["data"]["version"], 1);
     verify_independently(&secret, &got);
 
@@ -393,7 +403,10 @@ async fn webhooks_to_loopback_private_or_metadata_addresses_are_refused() {
             .err(Some(&la), CREATE, json!({ "i": { "url": url } }))
             .await;
         assert_eq!(code, "BAD_USER_INPUT", "{url}: {body}");
-        assert_eq!(body["errors"][0]["extensions"]["field"], "input.url", "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], "input.url",
+            "{body}"
+        );
     }
     let reader = token("la-reader", "la:202:read");
     let (code, _) = s
@@ -443,9 +456,7 @@ async fn a_trusts_webhook_never_receives_another_trusts_school() {
     // Another caller does not see the trust's webhook or its deliveries.
     let d = s.ok(&la, "{ webhooks { totalCount } }", json!({})).await;
     assert_eq!(d["webhooks"]["totalCount"], 0);
-    let (code, _) = s
-        .err(Some(&la), DELIVERIES, json!({ "w": hook }))
-        .await;
+    let (code, _) = s.err(Some(&la), DELIVERIES, json!({ "w": hook })).await;
     assert_eq!(code, "NOT_FOUND");
 }
 
@@ -640,9 +651,8 @@ async fn a_run_missed_while_every_replica_was_down_is_caught_up_at_the_next_star
     assert_eq!(count, 1);
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn ws_connect(s: &TestServer) -> Ws {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -716,14 +726,20 @@ async fn a_subscription_receives_an_event_committed_through_the_other_replica() 
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(a.state.db.events.subscribers() > 0, "the subscription began");
+    assert!(
+        a.state.db.events.subscribers() > 0,
+        "the subscription began"
+    );
     for _ in 0..500 {
         if a.state.db.events.is_listening() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(a.state.db.events.is_listening(), "the replica hears commits");
+    assert!(
+        a.state.db.events.is_listening(),
+        "the replica hears commits"
+    );
     let admin = admin();
     // LA 203's school first: not readable with la:202:read, so never sent.
     appoint(writer, &admin, 100003, "2025-09-01").await;
@@ -755,10 +771,7 @@ async fn a_bad_token_closes_the_socket_with_4403_and_so_does_expiry() {
     .await
     .unwrap();
     let m = ws_next(&mut ws, 10).await;
-    assert!(
-        m.to_text().unwrap().contains("only subscriptions"),
-        "{m:?}"
-    );
+    assert!(m.to_text().unwrap().contains("only subscriptions"), "{m:?}");
     let m = loop {
         let m = ws_next(&mut ws, 15).await;
         if matches!(m, Message::Close(_)) {

@@ -437,9 +437,10 @@ fn judge(f: &Field, v: &Value, version: i64) -> Verdict {
                 return Invalid("control characters".into());
             }
             match reqwest::Url::parse(t) {
-                Ok(u) if t.chars().count() <= 2000
-                    && matches!(u.scheme(), "http" | "https")
-                    && u.host_str().is_some_and(|h| !h.is_empty()) =>
+                Ok(u)
+                    if t.chars().count() <= 2000
+                        && matches!(u.scheme(), "http" | "https")
+                        && u.host_str().is_some_and(|h| !h.is_empty()) =>
                 {
                     Valid
                 }

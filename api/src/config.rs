@@ -207,12 +207,13 @@ impl Config {
             return Err(bad("SENCO_WEBHOOK_RETRY_WINDOW_SECS", "must be at least 1"));
         }
         let reminder_raw = get("SENCO_REMINDER_TIME").unwrap_or_else(|| "06:00".into());
-        let reminder_time = NaiveTime::parse_from_str(reminder_raw.trim(), "%H:%M").map_err(|_| {
-            bad(
-                "SENCO_REMINDER_TIME",
-                format!("`{reminder_raw}` is not a time of day like 06:00"),
-            )
-        })?;
+        let reminder_time =
+            NaiveTime::parse_from_str(reminder_raw.trim(), "%H:%M").map_err(|_| {
+                bad(
+                    "SENCO_REMINDER_TIME",
+                    format!("`{reminder_raw}` is not a time of day like 06:00"),
+                )
+            })?;
         let config = Config {
             database_url,
             bind,

@@ -56,7 +56,11 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(WebhookDelivery::Table)
-                .col(big_integer(WebhookDelivery::Id).auto_increment().primary_key())
+                .col(
+                    big_integer(WebhookDelivery::Id)
+                        .auto_increment()
+                        .primary_key(),
+                )
                 .col(big_integer(WebhookDelivery::WebhookId))
                 .col(big_integer(WebhookDelivery::EventId))
                 .col(string_len(WebhookDelivery::Status, 10))
@@ -64,7 +68,9 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(WebhookDelivery::CreatedAt))
                 .col(timestamp_with_time_zone(WebhookDelivery::NextAttemptAt))
                 .col(timestamp_with_time_zone_null(WebhookDelivery::LockedUntil))
-                .col(timestamp_with_time_zone_null(WebhookDelivery::LastAttemptAt))
+                .col(timestamp_with_time_zone_null(
+                    WebhookDelivery::LastAttemptAt,
+                ))
                 .col(timestamp_with_time_zone_null(WebhookDelivery::DeliveredAt))
                 .col(integer_null(WebhookDelivery::LastStatusCode))
                 .col(text_null(WebhookDelivery::LastError))

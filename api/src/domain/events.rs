@@ -318,7 +318,10 @@ mod tests {
             attempts += 1;
         }
         assert!(elapsed <= b.window);
-        assert!(elapsed + MAX_WAIT > b.window, "retries go on for the whole window");
+        assert!(
+            elapsed + MAX_WAIT > b.window,
+            "retries go on for the whole window"
+        );
         assert!(attempts > 20, "{attempts} attempts in a day");
     }
 
@@ -344,7 +347,12 @@ mod tests {
         ] {
             assert!(!is_public_address(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             assert!(is_public_address(ip.parse().unwrap()), "{ip}");
         }
     }
@@ -372,7 +380,10 @@ mod tests {
         assert_eq!(on("2026-08-02")[0].data["daysBefore"], 30);
         assert_eq!(on("2026-08-25")[0].data["daysBefore"], 7);
         assert!(on("2026-08-24").is_empty());
-        assert!(on("2026-09-01").is_empty(), "the deadline day itself is not overdue");
+        assert!(
+            on("2026-09-01").is_empty(),
+            "the deadline day itself is not overdue"
+        );
         let overdue = on("2026-09-02");
         assert_eq!(overdue.len(), 1);
         assert_eq!(overdue[0].kind, EventType::QualificationOverdue);

@@ -252,10 +252,9 @@ impl Deliverer {
                 Some(r.status().as_u16()),
                 format!("the receiver answered {}", r.status()),
             ),
-            Err(e) if e.is_timeout() => failed(
-                None,
-                format!("no answer within {} s", TIMEOUT.as_secs()),
-            ),
+            Err(e) if e.is_timeout() => {
+                failed(None, format!("no answer within {} s", TIMEOUT.as_secs()))
+            }
             Err(e) => failed(None, describe(&e)),
         }
     }

@@ -103,11 +103,7 @@ pub enum Item {
 
 /// The events committed from now on that `p` may read and `wanted` selects, checked against
 /// the school as stored when the event was committed.
-pub fn subscribe(
-    bus: &Bus,
-    p: Arc<Principal>,
-    wanted: Wanted,
-) -> impl Stream<Item = Item> + use<> {
+pub fn subscribe(bus: &Bus, p: Arc<Principal>, wanted: Wanted) -> impl Stream<Item = Item> + use<> {
     let rx = bus.subscribe();
     futures::stream::unfold((rx, p, wanted), |(mut rx, p, wanted)| async move {
         loop {
@@ -136,9 +132,7 @@ fn visible(p: &Principal, wanted: &Wanted, e: &StoredEvent) -> bool {
         return false;
     }
     match &e.school {
-        Some(s) => {
-            scope::can_read(p, s) && wanted.urns.as_ref().is_none_or(|u| u.contains(&s.urn))
-        }
+        Some(s) => scope::can_read(p, s) && wanted.urns.as_ref().is_none_or(|u| u.contains(&s.urn)),
         None => p.admin && e.event.school_urn.is_none() && wanted.urns.is_none(),
     }
 }

@@ -262,10 +262,7 @@ async fn cluster_reviews<C: ConnectionTrait>(
             Some(Reminder {
                 kind: EventType::ClusterReviewDue,
                 school_urn: m.school_urn,
-                key: format!(
-                    "CLUSTER_REVIEW_DUE:{}:{day}:{}",
-                    m.cluster_id, m.school_urn
-                ),
+                key: format!("CLUSTER_REVIEW_DUE:{}:{day}:{}", m.cluster_id, m.school_urn),
                 data: serde_json::json!({
                     "clusterId": m.cluster_id.to_string(),
                     "reviewDueOn": day,

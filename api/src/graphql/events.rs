@@ -191,7 +191,10 @@ impl Webhook {
 
     /// The event types it receives; every type when empty.
     async fn types(&self) -> Vec<EventType> {
-        webhooks::types(&self.0).into_iter().map(Into::into).collect()
+        webhooks::types(&self.0)
+            .into_iter()
+            .map(Into::into)
+            .collect()
     }
 
     /// The schools it is limited to (within its creator's scopes); null for every school
@@ -276,9 +279,11 @@ impl WebhookDelivery {
 
     /// Where it stands.
     async fn status(&self) -> async_graphql::Result<DeliveryStatus> {
-        Ok(crate::domain::events::DeliveryStatus::parse(&self.row.status)
-            .map(Into::into)
-            .ok_or_else(|| ApiError::internal("unknown delivery status"))?)
+        Ok(
+            crate::domain::events::DeliveryStatus::parse(&self.row.status)
+                .map(Into::into)
+                .ok_or_else(|| ApiError::internal("unknown delivery status"))?,
+        )
     }
 
     /// Attempts made so far (since the last redelivery).
@@ -405,14 +410,9 @@ impl EventsQuery {
         let id = parse_id(&webhook_id, "webhookId")?;
         let has_prev = after.as_deref().is_some_and(|a| !a.is_empty());
         let page = page(first, after, |c| c.strip_prefix("d:")?.parse::<i64>().ok())?;
-        let (paged, events) = service::webhooks::deliveries(
-            &rc.db,
-            &rc.principal,
-            id,
-            status.map(Into::into),
-            page,
-        )
-        .await?;
+        let (paged, events) =
+            service::webhooks::deliveries(&rc.db, &rc.principal, id, status.map(Into::into), page)
+                .await?;
         let events: std::collections::HashMap<i64, event::Model> =
             events.into_iter().map(|e| (e.id, e)).collect();
         Ok(connection(paged, has_prev, |d| {
@@ -542,8 +542,10 @@ impl Subscription {
         #[graphql(desc = "Only these types; every type when omitted.")] types: Option<
             Vec<EventType>,
         >,
-        #[graphql(desc = "Only schools matching this, as they match when the subscription \
-                          begins.")]
+        #[graphql(
+            desc = "Only schools matching this, as they match when the subscription \
+                          begins."
+        )]
         filter: Option<SchoolFilter>,
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<Event>>> {
         let rc = rc(ctx)?;

@@ -56,11 +56,7 @@ pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 /// handler's (`cost`), applied before execution: async-graphql's own would charge every
 /// scalar and count introspection's depth.
 pub fn build_schema(config: &Config) -> AppSchema {
-    let mut builder = Schema::build(
-        Query::default(),
-        Mutation::default(),
-        events::Subscription,
-    )
+    let mut builder = Schema::build(Query::default(), Mutation::default(), events::Subscription)
         .limit_recursive_depth(64)
         .limit_directives(20);
     if !config.introspection {
@@ -71,12 +67,8 @@ pub fn build_schema(config: &Config) -> AppSchema {
 
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    let schema = Schema::build(
-        Query::default(),
-        Mutation::default(),
-        events::Subscription,
-    )
-    .finish();
+    let schema =
+        Schema::build(Query::default(), Mutation::default(), events::Subscription).finish();
     schema.sdl()
 }
 

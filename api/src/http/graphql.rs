@@ -299,12 +299,17 @@ impl Shape {
                 .items
                 .iter()
                 .all(|s| answered_without_db(&s.node));
-        let cacheable = op.node.selection_set.node.items.iter().all(|s| match &s.node {
-            Selection::Field(f) => {
-                !crate::graphql::events::UNCACHED_FIELDS.contains(&f.node.name.node.as_str())
-            }
-            _ => false,
-        });
+        let cacheable =
+            op.node
+                .selection_set
+                .node
+                .items
+                .iter()
+                .all(|s| match &s.node {
+                    Selection::Field(f) => !crate::graphql::events::UNCACHED_FIELDS
+                        .contains(&f.node.name.node.as_str()),
+                    _ => false,
+                });
         let analysis = Some(cost::analyse(&cost::TYPES, doc, &op.node, variables));
         Self {
             writes,

@@ -17,8 +17,8 @@ mod graphql;
 mod pages;
 mod ws;
 
-pub use graphql::{graphql_get, graphql_post};
 pub(crate) use graphql::{Shape, refuse};
+pub use graphql::{graphql_get, graphql_post};
 pub use pages::{graphiql, graphiql_asset, home, schema};
 pub use ws::graphql_ws;
 

@@ -146,7 +146,8 @@ async fn serve(state: AppState, socket: WebSocket, protocol: GraphQLProtocol) {
                         config: state.config.clone(),
                         counters: None,
                     };
-                    let loaders = crate::graphql::loaders::Loaders::new(&state.db, &principal, false);
+                    let loaders =
+                        crate::graphql::loaders::Loaders::new(&state.db, &principal, false);
                     let mut data = Data::default();
                     data.insert(ctx);
                     data.insert(loaders);

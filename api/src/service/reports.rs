@@ -42,10 +42,8 @@ pub async fn submit(db: &Db, p: &Principal, s: Submission) -> ApiResult<termly_r
 fn submitted(r: &termly_report::Model) -> serde_json::Value {
     let term = Term::parse(&r.term).map(|t| AcademicTerm::new(r.academic_year, t));
     let money = |pence: i64| Money::from_pence(pence).to_string();
-    let budget = r.budget_e1_pence
-        + r.budget_e2_pence
-        + r.budget_e3_pence
-        + r.budget_additional_pence;
+    let budget =
+        r.budget_e1_pence + r.budget_e2_pence + r.budget_e3_pence + r.budget_additional_pence;
     serde_json::json!({
         "reportId": r.id.to_string(),
         "academicYear": r.academic_year,

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 
 use crate::domain::events::EventType;
 use crate::domain::qualification::QualificationStatus;
-use serde_json::json;
 use entity::{person, qualification, senco_appointment};
+use serde_json::json;
 
 use crate::auth::Principal;
 use crate::db::Db;

@@ -37,7 +37,10 @@ fn new_secret() -> String {
 async fn checked_url(url: &str, allow_private: bool) -> ApiResult<String> {
     let url = url.trim();
     if url.chars().any(char::is_control) {
-        return Err(ApiError::bad_input("url", "must not contain control characters"));
+        return Err(ApiError::bad_input(
+            "url",
+            "must not contain control characters",
+        ));
     }
     if url.chars().count() > MAX_URL {
         return Err(ApiError::bad_input(
@@ -77,9 +80,13 @@ pub async fn create(
     }
     w.secret = new_secret();
     let secret = w.secret.clone();
-    let webhook = super::write(db, p, "createWebhook", Touched::Nothing, async |txn, log| {
-        webhooks::create(txn, p, log, w).await
-    })
+    let webhook = super::write(
+        db,
+        p,
+        "createWebhook",
+        Touched::Nothing,
+        async |txn, log| webhooks::create(txn, p, log, w).await,
+    )
     .await?;
     Ok(Created { webhook, secret })
 }
@@ -102,18 +109,26 @@ pub async fn update(
     if let Some(Some(f)) = &patch.filter {
         f.check_covered(p)?;
     }
-    super::write(db, p, "updateWebhook", Touched::Nothing, async |txn, log| {
-        webhooks::update(txn, p, log, id, patch).await
-    })
+    super::write(
+        db,
+        p,
+        "updateWebhook",
+        Touched::Nothing,
+        async |txn, log| webhooks::update(txn, p, log, id, patch).await,
+    )
     .await
 }
 
 /// Deletes a webhook the caller owns, with its deliveries.
 pub async fn delete(db: &Db, p: &Principal, id: i64) -> ApiResult<()> {
     scope::require_authenticated(p)?;
-    super::write(db, p, "deleteWebhook", Touched::Nothing, async |txn, log| {
-        webhooks::delete(txn, p, log, id).await
-    })
+    super::write(
+        db,
+        p,
+        "deleteWebhook",
+        Touched::Nothing,
+        async |txn, log| webhooks::delete(txn, p, log, id).await,
+    )
     .await
 }
 

@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::{event, school, webhook, webhook_delivery};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set,
-    Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
 };
 
 use crate::domain::events::{DeliveryStatus, EventType};
@@ -240,8 +239,14 @@ mod tests {
 
     #[test]
     fn a_notification_carries_the_ids_and_whether_deliveries_were_made() {
-        assert_eq!(Raised::parse(&Raised::payload(&[3, 4], true)), (vec![3, 4], true));
-        assert_eq!(Raised::parse(&Raised::payload(&[5], false)), (vec![5], false));
+        assert_eq!(
+            Raised::parse(&Raised::payload(&[3, 4], true)),
+            (vec![3, 4], true)
+        );
+        assert_eq!(
+            Raised::parse(&Raised::payload(&[5], false)),
+            (vec![5], false)
+        );
         assert_eq!(Raised::parse("x,7"), (vec![7], false));
     }
 }

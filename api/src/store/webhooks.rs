@@ -74,7 +74,10 @@ impl StoredFilter {
         SchoolQuery {
             la_code: self.la_code.map(LaCode),
             trust_uid: self.trust_uid.map(TrustUid),
-            urns: self.urns.as_ref().map(|v| v.iter().copied().map(Urn).collect()),
+            urns: self
+                .urns
+                .as_ref()
+                .map(|v| v.iter().copied().map(Urn).collect()),
             cluster_id: self.cluster_id,
             phases: self
                 .phases
@@ -282,7 +285,13 @@ pub async fn delete<C: ConnectionTrait>(
         .exec(db)
         .await?;
     webhook::Entity::delete_by_id(id).exec(db).await?;
-    log.changed("webhook", id, &[], Some(&audited(&before)), None::<&Audited<'_>>)?;
+    log.changed(
+        "webhook",
+        id,
+        &[],
+        Some(&audited(&before)),
+        None::<&Audited<'_>>,
+    )?;
     Ok(())
 }
 
@@ -315,8 +324,8 @@ pub async fn deliveries<C: ConnectionTrait>(
     page: Page<i64>,
 ) -> ApiResult<Paged<webhook_delivery::Model>> {
     owned(db, p, webhook_id, "webhookId").await?;
-    let mut base = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::WebhookId.eq(webhook_id));
+    let mut base =
+        webhook_delivery::Entity::find().filter(webhook_delivery::Column::WebhookId.eq(webhook_id));
     if let Some(s) = status {
         base = base.filter(webhook_delivery::Column::Status.eq(s.as_str()));
     }
@@ -396,7 +405,10 @@ pub async fn claim_due<C: ConnectionTrait>(
                         .add(webhook_delivery::Column::LockedUntil.lte(now)),
                 ),
         )
-        .order_by(webhook_delivery::Column::NextAttemptAt, sea_orm::sea_query::Order::Asc)
+        .order_by(
+            webhook_delivery::Column::NextAttemptAt,
+            sea_orm::sea_query::Order::Asc,
+        )
         .limit(limit)
         .to_owned();
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -524,10 +536,7 @@ pub async fn finish<C: ConnectionTrait>(
             .value(webhook_delivery::Column::LastAttemptAt, at)
             .value(webhook_delivery::Column::DeliveredAt, at)
             .value(webhook_delivery::Column::LastStatusCode, i32::from(*status))
-            .value(
-                webhook_delivery::Column::LastError,
-                Option::<String>::None,
-            );
+            .value(webhook_delivery::Column::LastError, Option::<String>::None);
         }
         Outcome::Retry {
             status,
@@ -545,10 +554,7 @@ pub async fn finish<C: ConnectionTrait>(
                     Expr::col(webhook_delivery::Column::Attempts).add(1),
                 )
                 .value(webhook_delivery::Column::LastAttemptAt, at)
-                .value(
-                    webhook_delivery::Column::NextAttemptAt,
-                    next.unwrap_or(at),
-                )
+                .value(webhook_delivery::Column::NextAttemptAt, next.unwrap_or(at))
                 .value(
                     webhook_delivery::Column::LastStatusCode,
                     status.map(i32::from),
@@ -586,10 +592,7 @@ pub async fn release_all_leases<C: ConnectionTrait>(db: &C) -> ApiResult<()> {
 }
 
 /// Events by id (for deliveries already scoped to their webhook's owner).
-pub async fn events_by_id<C: ConnectionTrait>(
-    db: &C,
-    ids: &[i64],
-) -> ApiResult<Vec<event::Model>> {
+pub async fn events_by_id<C: ConnectionTrait>(db: &C, ids: &[i64]) -> ApiResult<Vec<event::Model>> {
     Ok(event::Entity::find()
         .filter(event::Column::Id.is_in(ids.iter().copied()))
         .all(db)
