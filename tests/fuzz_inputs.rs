@@ -1077,8 +1077,13 @@ enum Snap {
     Las,
     /// Every trust, and the trust audit rows.
     Trusts,
-    /// Every webhook, and the webhook audit rows.
-    Webhooks,
+    /// The webhooks `token` sees (only `id`, when given), and the webhook audit rows
+    /// written by `actor`: streams that run side by side see only their own.
+    Webhooks {
+        token: String,
+        actor: &'static str,
+        id: Option<String>,
+    },
 }
 
 /// Per-case adjustments to the base input.
@@ -1259,6 +1264,9 @@ async fn build_world(s: &TestServer) -> World {
         webhook,
     }
 }
+
+/// The `sub` of the token the `createWebhook` stream registers webhooks with.
+const HOOK_WRITER: &str = "fuzz-hooks";
 
 /// The fuzz server lets webhooks point at this machine, where every fuzzed URL points.
 const FUZZ_ENV: &[(&str, &str)] = &[("SENCO_WEBHOOK_ALLOW_PRIVATE", "true")];
@@ -1885,7 +1893,7 @@ fn streams(w: &World) -> Vec<Stream> {
         query: "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) \
                 { webhook { id url types description } } }"
             .into(),
-        token: admin.clone(),
+        token: token(HOOK_WRITER, "la:202:write"),
         base: json!({ "url": "http://127.0.0.1:9/fuzz", "types": ["CLUSTER_REVIEW_DUE"],
                       "description": "Fuzz receiver" }),
         fields: vec![
@@ -1900,7 +1908,11 @@ fn streams(w: &World) -> Vec<Stream> {
             )
             .out("/webhook/description"),
         ],
-        snap: Snap::Webhooks,
+        snap: Snap::Webhooks {
+            token: token(HOOK_WRITER, "la:202:write"),
+            actor: HOOK_WRITER,
+            id: None,
+        },
         refresh: Refresh::None,
         seed: 0x5eed_0010,
     });
@@ -1910,7 +1922,7 @@ fn streams(w: &World) -> Vec<Stream> {
         query: "mutation($i: UpdateWebhookInput!) { updateWebhook(input: $i) \
                 { id url description } }"
             .into(),
-        token: admin,
+        token: admin.clone(),
         base: json!({ "id": w.webhook, "description": "Fuzz receiver" }),
         fields: vec![
             Field::new("id", Kind::Id(w.webhook.clone()), Invalid),
@@ -1925,7 +1937,11 @@ fn streams(w: &World) -> Vec<Stream> {
             )
             .out("/description"),
         ],
-        snap: Snap::Webhooks,
+        snap: Snap::Webhooks {
+            token: admin,
+            actor: "admin-user",
+            id: Some(w.webhook.clone()),
+        },
         refresh: Refresh::None,
         seed: 0x5eed_0011,
     });
@@ -2062,17 +2078,36 @@ async fn snapshot(s: &TestServer, snap: &Snap) -> Value {
                 .collect();
             json!({ "trusts": trusts, "audit": sql_count(s, "trust").await })
         }
-        Snap::Webhooks => {
-            let mut v = s
+        Snap::Webhooks { token, actor, id } => {
+            use sea_orm::{ConnectionTrait, Statement};
+            let v = s
                 .ok(
-                    &admin(),
-                    "{ webhooks(first: 250) { totalCount edges { node { id url types \
-                     description active } } } }",
+                    token,
+                    "{ webhooks(first: 250) { edges { node { id url types description \
+                     active } } } }",
                     json!({}),
                 )
                 .await;
-            v["audit"] = json!(sql_count(s, "webhook").await);
-            v
+            let mut hooks = v["webhooks"]["edges"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if let Some(id) = id {
+                hooks.retain(|e| e["node"]["id"] == id.as_str());
+            }
+            let conn = &s.state.db.conn;
+            let row = conn
+                .query_one_raw(Statement::from_string(
+                    conn.get_database_backend(),
+                    format!(
+                        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM audit_event \
+                         WHERE entity = 'webhook' AND actor = '{actor}'"
+                    ),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            json!({ "webhooks": hooks, "audit": row.try_get::<i64>("", "n").unwrap() })
         }
     }
 }
@@ -2104,7 +2139,7 @@ fn readback(snap: &Snap) -> String {
         Snap::Trusts => {
             format!("{{ schools(filter: {{ trustUid: {FUZZ_TRUST} }}) {{ totalCount }} }}")
         }
-        Snap::Webhooks => "{ webhooks(first: 250) { totalCount } }".into(),
+        Snap::Webhooks { .. } => "{ webhooks(first: 250) { totalCount } }".into(),
     }
 }
 
@@ -2555,7 +2590,7 @@ async fn hostile_inputs_are_refused_cleanly() {
 /// numbers. Refused (or answered) without a 5xx, and nothing written.
 #[tokio::test]
 async fn malformed_bodies_are_refused_cleanly() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(FUZZ_ENV).await;
     build_world(&s).await;
     let q = r#"mutation($i: LocalAuthorityInput!) { upsertLocalAuthority(input: $i) { code } }"#;
     let before = snapshot(&s, &Snap::Las).await;
