@@ -89,6 +89,8 @@ impl From<&StoredEvent> for Event {
     }
 }
 
+/// Something that happened to a school's SENCO records, or a reminder about them (SPEC
+/// 4.11); the body of a webhook delivery and the item of the `events` subscription.
 #[Object]
 impl Event {
     /// The event's id: also the `webhook-id` of its webhook deliveries, the same on every
@@ -177,6 +179,7 @@ impl From<StoredFilter> for WebhookFilter {
 /// Where events are POSTed, signed per the Standard Webhooks specification.
 pub struct Webhook(pub webhook::Model);
 
+/// Where events are POSTed, signed per the Standard Webhooks specification.
 #[Object]
 impl Webhook {
     /// Its id.
@@ -256,6 +259,7 @@ pub struct WebhookDelivery {
     event: Option<event::Model>,
 }
 
+/// One event sent (or to be sent) to one webhook.
 #[Object]
 impl WebhookDelivery {
     /// Its id (for `redeliverWebhookEvent`).
@@ -370,6 +374,7 @@ fn kinds(types: Option<Vec<EventType>>) -> Vec<crate::domain::events::EventType>
 #[derive(Default)]
 pub struct EventsQuery;
 
+/// Webhook queries.
 #[Object]
 impl EventsQuery {
     /// The caller's webhooks (those its `sub` created; every webhook for `admin`), oldest
@@ -427,6 +432,7 @@ impl EventsQuery {
 #[derive(Default)]
 pub struct EventsMutation;
 
+/// Webhook mutations.
 #[Object]
 impl EventsMutation {
     /// Registers a webhook for the caller (any write scope, or `admin`), keeping the
@@ -531,6 +537,8 @@ impl EventsMutation {
 #[derive(Default)]
 pub struct Subscription;
 
+/// Live events over WebSocket at `/graphql/ws` (graphql-transport-ws; the token in the
+/// `connection_init` payload).
 #[Subscription]
 impl Subscription {
     /// Every event committed from now on, by any replica, of the schools the connection's
