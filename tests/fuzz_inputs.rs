@@ -147,6 +147,9 @@ enum Kind {
     Urns(Vec<i32>),
     /// The report's current version.
     Version,
+    /// A webhook URL: `http` or `https` with a host, at most 2,000 characters once trimmed
+    /// (the fuzz server allows private addresses, so only the form is judged).
+    Url,
     /// A whole input object.
     Object,
 }
@@ -425,6 +428,25 @@ fn judge(f: &Field, v: &Value, version: i64) -> Verdict {
                 Invalid("not the current version".into())
             }
         }
+        Kind::Url => {
+            let Some(s) = s else {
+                return Invalid("not a string".into());
+            };
+            let t = s.trim();
+            if t.chars().any(char::is_control) {
+                return Invalid("control characters".into());
+            }
+            match reqwest::Url::parse(t) {
+                Ok(u)
+                    if t.chars().count() <= 2000
+                        && matches!(u.scheme(), "http" | "https")
+                        && u.host_str().is_some_and(|h| !h.is_empty()) =>
+                {
+                    Valid
+                }
+                _ => Invalid("not an http(s) URL with a host".into()),
+            }
+        }
         Kind::Object => Invalid("not the input object".into()),
     }
 }
@@ -457,7 +479,7 @@ fn expected_out(f: &Field, v: &Value) -> Option<Value> {
         };
     }
     match &f.kind {
-        Kind::Name | Kind::Trn | Kind::Email => Some(json!(v.as_str()?.trim())),
+        Kind::Name | Kind::Trn | Kind::Email | Kind::Url => Some(json!(v.as_str()?.trim())),
         Kind::Text { trims: true, .. } => {
             let t = v.as_str()?.trim();
             Some(if t.is_empty() { Value::Null } else { json!(t) })
@@ -864,6 +886,40 @@ fn enums(values: &[&str]) -> Vec<Value> {
     v
 }
 
+/// Webhook URLs, every one on this machine or malformed: a fuzzed webhook must never send
+/// anything elsewhere.
+fn urls() -> Vec<Value> {
+    [
+        "http://127.0.0.1:9/fuzz",
+        " https://127.0.0.1:9/fuzz ",
+        "http://localhost:9/a?b=c#d",
+        "http://[::1]:9/",
+        "http://user:pass@127.0.0.1:9/",
+        "http://127.0.0.1:9/\u{202e}",
+        "ftp://127.0.0.1/fuzz",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "gopher://127.0.0.1:70/",
+        "http://",
+        "http:///path",
+        "//127.0.0.1:9/",
+        "127.0.0.1:9",
+        "",
+        "   ",
+        "not a url",
+        "http://127.0.0.1:9/\u{0}",
+    ]
+    .into_iter()
+    .map(|u| json!(u))
+    .chain([
+        json!(format!("http://127.0.0.1:9/{}", "a".repeat(2000))),
+        json!(5),
+        json!(true),
+        json!(["http://127.0.0.1:9/"]),
+    ])
+    .collect()
+}
+
 fn ids(base: &str) -> Vec<Value> {
     let n: i64 = base.parse().unwrap();
     vec![
@@ -956,6 +1012,7 @@ fn values_for(f: &Field, r: &mut Rng, stream: u64, avoid: &BTreeSet<i64>) -> Vec
         Kind::Id(base) => ids(base),
         Kind::Urn => urns(r),
         Kind::Urns(own) => urn_lists(own),
+        Kind::Url => urls(),
         Kind::Object => vec![json!("x"), json!(5), json!([]), json!({}), json!(true)],
     };
     v.push(Value::Null);
@@ -1055,6 +1112,13 @@ enum Snap {
     Trusts,
     /// The NPQ cohort calendar, and its audit rows.
     Calendar,
+    /// The webhooks `token` sees (only `id`, when given), and the webhook audit rows
+    /// written by `actor`: streams that run side by side see only their own.
+    Webhooks {
+        token: String,
+        actor: &'static str,
+        id: Option<String>,
+    },
 }
 
 /// Per-case adjustments to the base input.
@@ -1109,6 +1173,7 @@ struct World {
     meeting_update: String,
     meeting_for_action: String,
     action_update: String,
+    webhook: String,
 }
 
 static FRESH: AtomicU32 = AtomicU32::new(0);
@@ -1241,6 +1306,17 @@ async fn build_world(s: &TestServer) -> World {
         )
         .await;
     }
+    let d = s
+        .ok(
+            &admin(),
+            "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { webhook { id } } }",
+            json!({ "i": { "url": "http://127.0.0.1:9/fuzz", "types": ["CLUSTER_REVIEW_DUE"] } }),
+        )
+        .await;
+    let webhook = d["createWebhook"]["webhook"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     World {
         appt_update,
         appt_end,
@@ -1256,7 +1332,26 @@ async fn build_world(s: &TestServer) -> World {
         meeting_update: meetings[0].clone(),
         meeting_for_action: meetings[1].clone(),
         action_update,
+        webhook,
     }
+}
+
+/// The `sub` of the token the `createWebhook` stream registers webhooks with.
+const HOOK_WRITER: &str = "fuzz-hooks";
+
+/// The fuzz server lets webhooks point at this machine, where every fuzzed URL points.
+const FUZZ_ENV: &[(&str, &str)] = &[("SENCO_WEBHOOK_ALLOW_PRIVATE", "true")];
+
+/// Mutations whose one argument is an id, not an input object: malformed and unknown ids
+/// for them are tried by `tests/events.rs` and the scope matrix.
+const ID_ONLY: [&str; 2] = ["deleteWebhook", "redeliverWebhookEvent"];
+
+/// The mutations fuzzed here: those of the schema with an input object.
+fn fuzzed_mutations() -> BTreeSet<String> {
+    schema_mutations()
+        .into_iter()
+        .filter(|m| !ID_ONLY.contains(&m.as_str()))
+        .collect()
 }
 
 fn date(min: (Bound, bool), max: (Bound, bool)) -> Kind {
@@ -1883,7 +1978,7 @@ fn streams(w: &World) -> Vec<Stream> {
                 localAuthority { code } trust { uid } phase kind isAcademy numberOnRoll \
                 predecessorUrn closedOn } }"
             .into(),
-        token: admin,
+        token: admin.clone(),
         base: json!({ "urn": S_UPSERT, "name": format!("Fuzz School {S_UPSERT}"), "laCode": 202,
                       "trustUid": null, "phase": "PRIMARY", "kind": "MAINSTREAM",
                       "isAcademy": false, "numberOnRoll": 150, "predecessorUrn": null,
@@ -1950,6 +2045,64 @@ fn streams(w: &World) -> Vec<Stream> {
         snap: Snap::Schools(vec![S_UPSERT]),
         refresh: Refresh::None,
         seed: 0x5eed_000e,
+    });
+
+    v.push(Stream {
+        mutation: "createWebhook",
+        query: "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) \
+                { webhook { id url types description } } }"
+            .into(),
+        token: token(HOOK_WRITER, "la:202:write"),
+        base: json!({ "url": "http://127.0.0.1:9/fuzz", "types": ["CLUSTER_REVIEW_DUE"],
+                      "description": "Fuzz receiver" }),
+        fields: vec![
+            Field::new("url", Kind::Url, Invalid).out("/webhook/url"),
+            Field::new(
+                "description",
+                Kind::Text {
+                    max: 1000,
+                    trims: true,
+                },
+                Clears,
+            )
+            .out("/webhook/description"),
+        ],
+        snap: Snap::Webhooks {
+            token: token(HOOK_WRITER, "la:202:write"),
+            actor: HOOK_WRITER,
+            id: None,
+        },
+        refresh: Refresh::None,
+        seed: 0x5eed_0010,
+    });
+
+    v.push(Stream {
+        mutation: "updateWebhook",
+        query: "mutation($i: UpdateWebhookInput!) { updateWebhook(input: $i) \
+                { id url description } }"
+            .into(),
+        token: admin.clone(),
+        base: json!({ "id": w.webhook, "description": "Fuzz receiver" }),
+        fields: vec![
+            Field::new("id", Kind::Id(w.webhook.clone()), Invalid),
+            Field::new("url", Kind::Url, Unchanged).out("/url"),
+            Field::new(
+                "description",
+                Kind::Text {
+                    max: 1000,
+                    trims: true,
+                },
+                Clears,
+            )
+            .out("/description"),
+        ],
+        snap: Snap::Webhooks {
+            token: admin,
+            actor: "admin-user",
+            id: Some(w.webhook.clone()),
+        },
+        refresh: Refresh::None,
+        seed: 0x5eed_0011,
     });
 
     v
@@ -2231,12 +2384,13 @@ fn every_mutation_is_fuzzed() {
         meeting_update: "1".into(),
         meeting_for_action: "2".into(),
         action_update: "1".into(),
+        webhook: "12".into(),
     };
     let fuzzed: BTreeSet<String> = streams(&placeholder)
         .iter()
         .map(|s| s.mutation.to_owned())
         .collect();
-    let mut schema = schema_mutations();
+    let mut schema = fuzzed_mutations();
     assert!(schema.len() >= 14, "parsed {schema:?}");
     for m in ARGUMENT_ONLY {
         assert!(schema.remove(m), "{m} is not a mutation of schema.graphql");
@@ -2325,6 +2479,37 @@ async fn snapshot(s: &TestServer, snap: &Snap) -> Value {
             v["audit"] = json!(sql_count(s, "npq_cohort").await);
             v
         }
+        Snap::Webhooks { token, actor, id } => {
+            use sea_orm::{ConnectionTrait, Statement};
+            let v = s
+                .ok(
+                    token,
+                    "{ webhooks(first: 250) { edges { node { id url types description \
+                     active } } } }",
+                    json!({}),
+                )
+                .await;
+            let mut hooks = v["webhooks"]["edges"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if let Some(id) = id {
+                hooks.retain(|e| e["node"]["id"] == id.as_str());
+            }
+            let conn = &s.state.db.conn;
+            let row = conn
+                .query_one_raw(Statement::from_string(
+                    conn.get_database_backend(),
+                    format!(
+                        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM audit_event \
+                         WHERE entity = 'webhook' AND actor = '{actor}'"
+                    ),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            json!({ "webhooks": hooks, "audit": row.try_get::<i64>("", "n").unwrap() })
+        }
     }
 }
 
@@ -2364,6 +2549,7 @@ fn readback(snap: &Snap) -> String {
             projectionCounts { projection count } edges { node { projection mustRegisterBy \
             projectedQualifiedOn latestViableCohort { expectedOutcomeOn } } } } }"
             .into(),
+        Snap::Webhooks { .. } => "{ webhooks(first: 250) { totalCount } }".into(),
     }
 }
 
@@ -2729,11 +2915,11 @@ async fn run_stream(s: &TestServer, st: &Stream, stream_no: u64) -> Outcome {
 #[tokio::test]
 async fn hostile_inputs_are_refused_cleanly() {
     let started = Instant::now();
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(FUZZ_ENV).await;
     let w = build_world(&s).await;
     let streams = streams(&w);
     let fuzzed: BTreeSet<String> = streams.iter().map(|s| s.mutation.to_owned()).collect();
-    let mut schema = schema_mutations();
+    let mut schema = fuzzed_mutations();
     schema.retain(|m| !ARGUMENT_ONLY.contains(&m.as_str()));
     assert_eq!(fuzzed, schema, "every mutation is fuzzed");
     let outcomes = futures::future::join_all(
@@ -2823,7 +3009,7 @@ async fn hostile_inputs_are_refused_cleanly() {
 /// numbers. Refused (or answered) without a 5xx, and nothing written.
 #[tokio::test]
 async fn malformed_bodies_are_refused_cleanly() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(FUZZ_ENV).await;
     build_world(&s).await;
     let q = r#"mutation($i: LocalAuthorityInput!) { upsertLocalAuthority(input: $i) { code } }"#;
     let before = snapshot(&s, &Snap::Las).await;

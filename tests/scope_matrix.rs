@@ -166,6 +166,10 @@ struct World {
     meeting: BTreeMap<i32, String>,
     /// The action agreed at each school's meeting.
     action: BTreeMap<i32, String>,
+    /// A webhook of the matrix's `admin` token (to a closed local port), and one of its
+    /// deliveries.
+    webhook: String,
+    delivery: String,
 }
 
 /// The marker every piece of governance text of school `urn` carries.
@@ -238,6 +242,8 @@ impl World {
                 .enumerate()
                 .map(|(i, s)| (s.urn, (i + 1).to_string()))
                 .collect(),
+            webhook: "1".into(),
+            delivery: "1".into(),
         }
     }
 
@@ -314,6 +320,20 @@ async fn build_world(s: &TestServer) -> World {
         )
         .await;
     }
+    // The webhook is the matrix admin token's, to a closed port on this machine (the matrix
+    // servers allow private addresses), so its deliveries fail and stay to be redelivered.
+    let owner = token("matrix admin", "admin");
+    let d = s
+        .ok(
+            &owner,
+            "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { webhook { id } } }",
+            json!({ "i": { "url": MATRIX_HOOK, "types": ["SENCO_APPOINTED"] } }),
+        )
+        .await;
+    let webhook = d["createWebhook"]["webhook"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut people = Vec::new();
     let mut appointment = BTreeMap::new();
     for (key, trn, name, schools) in PEOPLE {
@@ -433,6 +453,17 @@ async fn build_world(s: &TestServer) -> World {
         s.ok(&gov, SIGN_OFF, json!({ "i": sign_off_input(urn) }))
             .await;
     }
+    let d = s
+        .ok(
+            &owner,
+            "query($w: ID!) { webhookDeliveries(webhookId: $w, first: 1) { edges { node { id } } } }",
+            json!({ "w": webhook }),
+        )
+        .await;
+    let delivery = d["webhookDeliveries"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     World {
         people,
         appointment,
@@ -440,6 +471,8 @@ async fn build_world(s: &TestServer) -> World {
         clusters,
         meeting,
         action,
+        webhook,
+        delivery,
     }
 }
 
@@ -472,6 +505,12 @@ fn sign_off_input(urn: i32) -> Value {
         "signedOn": "2025-01-20", "signedBy": "Matrix Chair", "role": "CHAIR"
     })
 }
+
+/// Where the matrix's webhooks point: a closed port on this machine.
+const MATRIX_HOOK: &str = "http://127.0.0.1:9/matrix";
+
+/// The settings of the matrix's servers: webhooks may point at this machine.
+const MATRIX_ENV: &[(&str, &str)] = &[("SENCO_WEBHOOK_ALLOW_PRIVATE", "true")];
 
 // ---------------------------------------------------------------------------------------
 // Tokens and what the SPEC says they reach
@@ -1356,6 +1395,54 @@ fn query_ops(w: &World) -> Vec<Op> {
         json!({}),
         allowed(),
     ));
+    // Webhooks are their creator's: the world's is the matrix admin token's alone.
+    ops.push(
+        op(
+            "webhooks",
+            "webhooks".into(),
+            "{ webhooks(first: 10) { totalCount edges { node { id url types } } } }",
+            json!({}),
+            allowed(),
+        )
+        .check(|t, d| {
+            same(
+                "webhooks.totalCount",
+                d["webhooks"]["totalCount"].as_i64(),
+                Some(i64::from(t.admin)),
+            )
+        }),
+    );
+    ops.push(op(
+        "webhooks",
+        "webhooks(first: 300)".into(),
+        "{ webhooks(first: 300) { totalCount } }",
+        json!({}),
+        refuse("BAD_USER_INPUT"),
+    ));
+    ops.push(
+        op(
+            "webhookDeliveries",
+            "webhookDeliveries(the world's webhook)".into(),
+            "query($w: ID!) { webhookDeliveries(webhookId: $w, first: 10) \
+             { totalCount edges { node { id status attempts } } } }",
+            json!({ "w": w.webhook }),
+            Box::new(|t: &Tok| if t.admin { None } else { Some("NOT_FOUND") }),
+        )
+        .check(|_, d| {
+            let n = d["webhookDeliveries"]["totalCount"].as_i64().unwrap_or(0);
+            if n == 0 {
+                return Err("the world's webhook has no deliveries".into());
+            }
+            Ok(())
+        }),
+    );
+    ops.push(op(
+        "webhookDeliveries",
+        "webhookDeliveries(no such id)".into(),
+        "query($w: ID!) { webhookDeliveries(webhookId: $w) { totalCount } }",
+        json!({ "w": NO_ID }),
+        refuse("NOT_FOUND"),
+    ));
 
     ops
 }
@@ -1826,6 +1913,75 @@ fn mutation_ops(w: &World) -> Vec<Op> {
         "mutation($i: UpdateGovernanceActionInput!) { updateGovernanceAction(input: $i) { id } }",
         json!({ "i": { "actionId": NO_ID, "status": "DONE" } }),
         refuse("NOT_FOUND"),
+    ));
+    // Any write scope, or admin, registers a webhook (SPEC 4.11); a webhook is seen and
+    // changed by its creator alone (admin: every one), others get NOT_FOUND.
+    let writer = |t: &Tok| {
+        t.admin || !t.write.urns.is_empty() || !t.write.las.is_empty() || !t.write.trusts.is_empty()
+    };
+    let owner = || Box::new(|t: &Tok| if t.admin { None } else { Some("NOT_FOUND") }) as Rule;
+    ops.push(op(
+        "createWebhook",
+        "createWebhook".into(),
+        "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { webhook { id url } } }",
+        json!({ "i": { "url": MATRIX_HOOK, "types": ["CLUSTER_REVIEW_DUE"] } }),
+        allow_if(writer),
+    ));
+    ops.push(op(
+        "createWebhook",
+        "createWebhook(ftp://)".into(),
+        "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { webhook { id } } }",
+        json!({ "i": { "url": "ftp://127.0.0.1/matrix" } }),
+        Box::new(move |t: &Tok| {
+            if writer(t) {
+                Some("BAD_USER_INPUT")
+            } else {
+                Some("FORBIDDEN")
+            }
+        }),
+    ));
+    ops.push(op(
+        "updateWebhook",
+        "updateWebhook(the world's webhook)".into(),
+        "mutation($i: UpdateWebhookInput!) { updateWebhook(input: $i) { id description } }",
+        json!({ "i": { "id": w.webhook, "description": "Matrix receiver" } }),
+        owner(),
+    ));
+    ops.push(op(
+        "updateWebhook",
+        "updateWebhook(no such id)".into(),
+        "mutation($i: UpdateWebhookInput!) { updateWebhook(input: $i) { id } }",
+        json!({ "i": { "id": NO_ID, "description": "Nothing" } }),
+        refuse("NOT_FOUND"),
+    ));
+    ops.push(op(
+        "redeliverWebhookEvent",
+        "redeliverWebhookEvent(the world's delivery)".into(),
+        "mutation($d: ID!) { redeliverWebhookEvent(deliveryId: $d) { id status } }",
+        json!({ "d": w.delivery }),
+        owner(),
+    ));
+    ops.push(op(
+        "redeliverWebhookEvent",
+        "redeliverWebhookEvent(no such id)".into(),
+        "mutation($d: ID!) { redeliverWebhookEvent(deliveryId: $d) { id } }",
+        json!({ "d": NO_ID }),
+        refuse("NOT_FOUND"),
+    ));
+    ops.push(op(
+        "deleteWebhook",
+        "deleteWebhook(no such id)".into(),
+        "mutation($id: ID!) { deleteWebhook(id: $id) }",
+        json!({ "id": NO_ID }),
+        refuse("NOT_FOUND"),
+    ));
+    // Last: the world's webhook is gone after it.
+    ops.push(op(
+        "deleteWebhook",
+        "deleteWebhook(the world's webhook)".into(),
+        "mutation($id: ID!) { deleteWebhook(id: $id) }",
+        json!({ "id": w.webhook }),
+        owner(),
     ));
 
     ops
@@ -2377,7 +2533,7 @@ fn report(kind: &str, toks: &[Tok], cells: Vec<Cell>, started: Instant) {
 #[tokio::test]
 async fn every_token_reads_only_what_it_may() {
     let started = Instant::now();
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(MATRIX_ENV).await;
     let t0 = Instant::now();
     let w = build_world(&s).await;
     println!("world built in {:.1?}", t0.elapsed());
@@ -2410,7 +2566,7 @@ async fn every_token_writes_only_where_it_may() {
     let toks = tokens();
     let per_token: Vec<Vec<Cell>> = futures::stream::iter(toks.iter())
         .map(|t| async move {
-            let s = TestServer::start().await;
+            let s = TestServer::start_with(MATRIX_ENV).await;
             let w = build_world(&s).await;
             let ops = mutation_ops(&w);
             assert_covers("Mutation", &ops);

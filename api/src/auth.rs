@@ -50,6 +50,8 @@ struct Claims {
     sub: String,
     #[serde(default)]
     scope: Option<String>,
+    #[serde(default)]
+    exp: Option<f64>,
 }
 
 /// The claims the `token` subcommand writes.
@@ -105,6 +107,12 @@ impl Verifier {
 
     /// Verifies a compact JWS and returns the caller it names.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        self.verify_until(token).map(|(p, _)| p)
+    }
+
+    /// [`Verifier::verify`], with the token's expiry (`exp`, Unix seconds), for a
+    /// connection that must close when its token expires (`/graphql/ws`).
+    pub fn verify_until(&self, token: &str) -> Result<(Principal, i64), TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(invalid("token too large"));
         }
@@ -145,7 +153,13 @@ impl Verifier {
         let mut last = invalid("no key verified the token");
         for key in candidates {
             match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
-                Ok(data) => return Ok(Principal::from_claims(data.claims.sub, data.claims.scope)),
+                Ok(data) => {
+                    let exp = data.claims.exp.unwrap_or_default() as i64;
+                    return Ok((
+                        Principal::from_claims(data.claims.sub, data.claims.scope),
+                        exp,
+                    ));
+                }
                 Err(e) => last = invalid(e.to_string()),
             }
         }

@@ -8,7 +8,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono::NaiveTime;
+
 use crate::domain::clusters::ClusterThresholds;
+use crate::domain::events::Backoff;
 
 /// The default database: an SQLite file in the working directory, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://senco.db?mode=rwc";
@@ -86,6 +89,18 @@ pub struct Config {
     /// `SENCO_CLUSTER_MAX_CLASS_TEACHING_FRACTION`, `SENCO_CLUSTER_MIN_HOURS_PER_100_PUPILS`,
     /// `SENCO_CLUSTER_SMALL_PRIMARY_MAX_ROLL`: the thresholds of SPEC 4.6.
     pub cluster_thresholds: ClusterThresholds,
+    /// `SENCO_WEBHOOK_ALLOW_PRIVATE`: allow webhook URLs on loopback and private addresses.
+    pub webhook_allow_private: bool,
+    /// `SENCO_WEBHOOK_RETRY_FIRST_MS` (default 5000, at most 30000) and
+    /// `SENCO_WEBHOOK_RETRY_WINDOW_SECS` (default 86400): the wait before a failed delivery's
+    /// first retry, doubling after each attempt, and how long attempts go on before it is
+    /// `FAILED`. Tests shorten both.
+    pub webhook_backoff: Backoff,
+    /// `SENCO_REMINDER_TIME`: when the daily reminders run, Europe/London wall time.
+    pub reminder_time: NaiveTime,
+    /// `SENCO_REMINDERS`: whether this process runs the daily reminders (default true; tests
+    /// that run a chosen day themselves turn it off).
+    pub reminders: bool,
 }
 
 /// A configuration value that cannot be used; the message names the variable.
@@ -185,6 +200,25 @@ impl Config {
                 &defaults.small_primary_max_roll.to_string(),
             )?,
         };
+        let retry_first_ms: u64 = parse(&get, "SENCO_WEBHOOK_RETRY_FIRST_MS", "5000")?;
+        if !(1..=30_000).contains(&retry_first_ms) {
+            return Err(bad(
+                "SENCO_WEBHOOK_RETRY_FIRST_MS",
+                "must be between 1 and 30000 (the first retry comes within 30 s)",
+            ));
+        }
+        let retry_window_secs: u64 = parse(&get, "SENCO_WEBHOOK_RETRY_WINDOW_SECS", "86400")?;
+        if retry_window_secs == 0 {
+            return Err(bad("SENCO_WEBHOOK_RETRY_WINDOW_SECS", "must be at least 1"));
+        }
+        let reminder_raw = get("SENCO_REMINDER_TIME").unwrap_or_else(|| "06:00".into());
+        let reminder_time =
+            NaiveTime::parse_from_str(reminder_raw.trim(), "%H:%M").map_err(|_| {
+                bad(
+                    "SENCO_REMINDER_TIME",
+                    format!("`{reminder_raw}` is not a time of day like 06:00"),
+                )
+            })?;
         let config = Config {
             database_url,
             bind,
@@ -216,6 +250,13 @@ impl Config {
             )?),
             max_client_connections: parse(&get, "SENCO_MAX_CONNECTIONS", "1024")?,
             cluster_thresholds,
+            webhook_allow_private: parse_bool(&get, "SENCO_WEBHOOK_ALLOW_PRIVATE", false)?,
+            webhook_backoff: Backoff {
+                first: Duration::from_millis(retry_first_ms),
+                window: Duration::from_secs(retry_window_secs),
+            },
+            reminder_time,
+            reminders: parse_bool(&get, "SENCO_REMINDERS", true)?,
         };
         if config.db_max_connections == 0 {
             return Err(bad("SENCO_DB_MAX_CONNECTIONS", "must be at least 1"));
@@ -321,6 +362,9 @@ mod tests {
         assert_eq!(c.request_timeout, Duration::from_millis(10_000));
         assert_eq!(c.jwt_audience, "senco-oversight");
         assert_eq!(c.demo_secret_path(), PathBuf::from("senco.db.secret"));
+        assert!(!c.webhook_allow_private);
+        assert_eq!(c.reminder_time, NaiveTime::from_hms_opt(6, 0, 0).unwrap());
+        assert_eq!(c.webhook_backoff, Backoff::default());
     }
 
     #[test]
@@ -346,6 +390,10 @@ mod tests {
             ("SENCO_CORS_ORIGINS", "not an origin"),
             ("SENCO_DATABASE_URL", "mysql://x"),
             ("SENCO_CLUSTER_MAX_CLASS_TEACHING_FRACTION", "2"),
+            ("SENCO_WEBHOOK_ALLOW_PRIVATE", "sometimes"),
+            ("SENCO_REMINDER_TIME", "6am"),
+            ("SENCO_REMINDER_TIME", "25:00"),
+            ("SENCO_WEBHOOK_RETRY_FIRST_MS", "60000"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{value}");

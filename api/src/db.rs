@@ -45,6 +45,8 @@ pub struct Db {
     pool_size: u32,
     /// Computed read results, validated against the change counters.
     pub cache: Arc<crate::freshness::ResultCache>,
+    /// Where committed events are announced in this process (SPEC 4.11).
+    pub events: Arc<crate::events::Bus>,
 }
 
 /// Held for the length of a write transaction.
@@ -120,6 +122,7 @@ impl Db {
             pool_size,
             statements,
             cache: Arc::default(),
+            events: Arc::default(),
         })
     }
 

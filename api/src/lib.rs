@@ -28,6 +28,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod freshness;
 pub mod graphql;
 pub mod http;
@@ -124,6 +125,7 @@ pub fn app(state: AppState) -> Router {
                 .post(http::graphql_post)
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
+        .route("/graphql/ws", get(http::graphql_ws))
         .route("/health", get(http::health))
         .route("/metrics", get(http::metrics))
         .route("/", get(http::home))
@@ -178,6 +180,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let limit = Arc::new(Semaphore::new(state.config.max_client_connections));
+    let workers = events::start(&state);
     let app = app(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -224,6 +227,7 @@ pub async fn serve(
         }
     }
     drop(listener);
+    workers.stop();
     tracing::info!("shutting down: finishing in-flight requests");
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),

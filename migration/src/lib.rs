@@ -14,6 +14,7 @@ mod m0007_change_log;
 mod m0008_appointment_duty;
 mod m0009_npq_and_evidence;
 mod m0010_governance;
+mod m0011_events;
 mod m0012_import_runs;
 
 /// The ordered list of migrations the binary applies.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_appointment_duty::Migration),
             Box::new(m0009_npq_and_evidence::Migration),
             Box::new(m0010_governance::Migration),
+            Box::new(m0011_events::Migration),
             Box::new(m0012_import_runs::Migration),
         ]
     }

@@ -10,6 +10,7 @@
 pub mod clusters;
 pub mod compliance;
 pub mod eligibility;
+pub mod events;
 pub mod evidence;
 pub mod governance;
 pub mod money;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, Schema};
 use chrono::{NaiveDate, Utc};
 
 use crate::auth::Principal;
@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 pub mod clusters;
 pub mod compliance;
 pub mod cost;
+pub mod events;
 pub mod evidence;
 pub mod governance;
 pub mod loaders;
@@ -39,6 +40,7 @@ pub struct Query(
     compliance::ComplianceQuery,
     npq::NpqQuery,
     governance::GovernanceQuery,
+    events::EventsQuery,
 );
 
 /// The mutation root.
@@ -51,17 +53,18 @@ pub struct Mutation(
     npq::NpqMutation,
     evidence::EvidenceMutation,
     governance::GovernanceMutation,
+    events::EventsMutation,
 );
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, events::Subscription>;
 
 /// Builds the schema. It holds no connection: the database and the caller are attached to
 /// each request by `RequestContext::attach`. The depth and cost limits of SPEC 6 are the
 /// handler's (`cost`), applied before execution: async-graphql's own would charge every
 /// scalar and count introspection's depth.
 pub fn build_schema(config: &Config) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    let mut builder = Schema::build(Query::default(), Mutation::default(), events::Subscription)
         .limit_recursive_depth(64)
         .limit_directives(20);
     if !config.introspection {
@@ -72,7 +75,8 @@ pub fn build_schema(config: &Config) -> AppSchema {
 
 /// The SDL of the schema, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    let schema = Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish();
+    let schema =
+        Schema::build(Query::default(), Mutation::default(), events::Subscription).finish();
     schema.sdl()
 }
 

@@ -233,6 +233,11 @@ pub(crate) struct Shape {
     /// field is `viewer`, `__typename`, `__schema` or `__type`, which the server answers
     /// from the token and the schema alone.
     pub reads_db: bool,
+    /// Whether its answer may come from the response cache: false for a query that reads
+    /// what no change counter follows (a webhook's deliveries change as they are attempted;
+    /// see [`crate::graphql::events::UNCACHED_FIELDS`]), or whose top level is not plain
+    /// fields.
+    pub cacheable: bool,
     /// Its cost and depth (SPEC 6); `None` when the document does not parse or names no
     /// operation it has (execution then reports that).
     pub analysis: Option<cost::Analysis>,
@@ -244,6 +249,7 @@ impl Shape {
     const UNKNOWN: Self = Self {
         writes: false,
         reads_db: true,
+        cacheable: false,
         analysis: None,
         name: None,
     };
@@ -295,10 +301,22 @@ impl Shape {
                 .items
                 .iter()
                 .all(|s| answered_without_db(&s.node));
+        let cacheable =
+            op.node
+                .selection_set
+                .node
+                .items
+                .iter()
+                .all(|s| match &s.node {
+                    Selection::Field(f) => !crate::graphql::events::UNCACHED_FIELDS
+                        .contains(&f.node.name.node.as_str()),
+                    _ => false,
+                });
         let analysis = Some(cost::analyse(&cost::TYPES, doc, &op.node, variables));
         Self {
             writes,
             reads_db,
+            cacheable,
             analysis,
             name,
         }
@@ -376,6 +394,7 @@ async fn execute(
     let Shape {
         writes,
         reads_db,
+        cacheable,
         analysis,
         name,
     } = Shape::of_request(&mut request);
@@ -397,8 +416,9 @@ async fn execute(
         );
     }
     // A write is never answered from the cache; nor is a query that reads no database,
-    // which costs less to answer than to look up (and so touches no database at all).
-    let kept = if writes || !reads_db {
+    // which costs less to answer than to look up (and so touches no database at all), nor
+    // one that reads what the change counters do not follow.
+    let kept = if writes || !reads_db || !cacheable {
         None
     } else {
         Kept::look_up(&state, &headers, &request).await
@@ -491,7 +511,10 @@ fn cost_value(requested: u64, config: &crate::config::Config) -> Value {
 }
 
 /// The refusal of a query over the limits of SPEC 6, before it runs; `None` within them.
-fn refuse(config: &crate::config::Config, a: cost::Analysis) -> Option<async_graphql::Response> {
+pub(crate) fn refuse(
+    config: &crate::config::Config,
+    a: cost::Analysis,
+) -> Option<async_graphql::Response> {
     let error = |code: &str, message: String| {
         let mut e = ServerError::new(message, None);
         let mut x = ErrorExtensionValues::default();

@@ -1,5 +1,6 @@
 //! The HTTP surface (SPEC section 6): GraphQL over HTTP (`graphql`), the pages the binary
-//! serves itself (`pages`: `/`, GraphiQL, the schema), `/health`, `/metrics`, and the error
+//! serves itself (`pages`: `/`, GraphiQL, the schema), live subscriptions (`ws`:
+//! `/graphql/ws`), `/health`, `/metrics`, and the error
 //! bodies and bearer-token check every endpoint shares.
 
 use std::time::Duration;
@@ -15,11 +16,14 @@ pub mod export;
 mod graphql;
 pub mod observe;
 mod pages;
+mod ws;
 
+pub(crate) use graphql::{Shape, refuse};
 pub use graphql::{graphql_get, graphql_post};
 pub use pages::{
     console_asset, console_config, console_documents, graphiql, graphiql_asset, home, schema,
 };
+pub use ws::graphql_ws;
 
 /// The media type of GraphQL responses (GraphQL over HTTP).
 pub(crate) const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";

@@ -14,6 +14,7 @@ pub mod npq;
 pub mod reports;
 pub mod schools;
 pub mod sencos;
+pub mod webhooks;
 
 use crate::auth::Principal;
 use crate::db::Db;
@@ -25,7 +26,9 @@ use crate::store::audit::{self, Journal};
 /// journal in which the store functions it calls note the rows they change; records that
 /// journal in the audit log as `p` doing `operation`, and commits as having `touched` what
 /// it says. A write that changed no row (a retry, a patch equal to the row) touches
-/// nothing, so no cached answer is dropped for it.
+/// nothing, so no cached answer is dropped for it. The events the journal raised are
+/// written to the outbox in the same transaction (`store::events`), and announced to this
+/// process's deliverers and subscribers once it has committed.
 pub(crate) async fn write<T>(
     db: &Db,
     p: &Principal,
@@ -36,12 +39,15 @@ pub(crate) async fn write<T>(
     let w = db.begin_write().await?;
     let mut log = Journal::default();
     let out = write(w.txn(), &mut log).await?;
+    let events = log.take_events();
     let touched = if log.is_empty() {
         Touched::Nothing
     } else {
         touched
     };
     audit::record(w.txn(), p, operation, log).await?;
+    let raised = crate::store::events::insert(w.txn(), events).await?;
     w.commit(touched).await?;
+    db.events.committed(&raised);
     Ok(out)
 }

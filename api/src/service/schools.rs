@@ -60,3 +60,13 @@ pub async fn recompute(db: &Db, progress: impl FnMut(usize, usize)) -> ApiResult
     w.commit(Touched::Staff).await?;
     Ok(n)
 }
+
+/// The URNs of the schools the caller may read that `q` selects (a subscription's filter,
+/// resolved once when it begins).
+pub async fn urns_matching(
+    db: &Db,
+    p: &Principal,
+    q: &schools::SchoolQuery,
+) -> ApiResult<Vec<i32>> {
+    schools::readable_urns_matching(&db.conn, p, q).await
+}

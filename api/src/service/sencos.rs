@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use crate::domain::events::EventType;
 use crate::domain::projection::Projection;
 use crate::domain::qualification::QualificationStatus;
 use entity::{person, qualification, senco_appointment};
+use serde_json::json;
 
 use crate::auth::Principal;
 use crate::db::Db;
@@ -47,6 +49,16 @@ pub async fn appoint(
 ) -> ApiResult<senco_appointment::Model> {
     staff_write(db, p, "appointSenco", async |txn, log| {
         let a = sencos::appoint(txn, p, log, input).await?;
+        log.raise(
+            EventType::SencoAppointed,
+            Some(a.school_urn),
+            json!({
+                "appointmentId": a.id.to_string(),
+                "personId": a.person_id.to_string(),
+                "startedOn": a.started_on,
+                "isHeadteacher": a.is_headteacher,
+            }),
+        );
         let person = a.person_id;
         Ok((a, person))
     })
@@ -77,6 +89,16 @@ pub async fn end_appointment(
 ) -> ApiResult<senco_appointment::Model> {
     staff_write(db, p, "endSencoAppointment", async |txn, log| {
         let a = sencos::end_appointment(txn, p, log, id, ended_on).await?;
+        log.raise(
+            EventType::SencoAppointmentEnded,
+            Some(a.school_urn),
+            json!({
+                "appointmentId": a.id.to_string(),
+                "personId": a.person_id.to_string(),
+                "startedOn": a.started_on,
+                "endedOn": a.ended_on,
+            }),
+        );
         let person = a.person_id;
         Ok((a, person))
     })
@@ -123,6 +145,21 @@ pub async fn record_qualification(
 ) -> ApiResult<qualification::Model> {
     staff_write(db, p, "recordQualification", async |txn, log| {
         let q = sencos::record_qualification(txn, p, log, input).await?;
+        // One event for each school where the person holds or held an appointment: those
+        // whose readers may see the person's qualifications.
+        for urn in log.schools_of("qualification", q.id) {
+            log.raise(
+                EventType::QualificationRecorded,
+                Some(urn),
+                json!({
+                    "qualificationId": q.id.to_string(),
+                    "personId": q.person_id.to_string(),
+                    "kind": q.kind,
+                    "startedOn": q.started_on,
+                    "completedOn": q.completed_on,
+                }),
+            );
+        }
         let person = q.person_id;
         Ok((q, person))
     })

@@ -1,6 +1,7 @@
 //! The audit log: every change made through a mutation, written in the same transaction.
 //! Store functions describe the rows they change in a [`Journal`]; the service layer
-//! records it under the use case's name.
+//! records it under the use case's name. The journal also carries the events a use case
+//! raises (SPEC 4.11), which `service::write` writes to the outbox in the same transaction.
 
 use chrono::Utc;
 use entity::audit_event;
@@ -9,6 +10,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect
 use serde::Serialize;
 
 use crate::auth::Principal;
+use crate::domain::events::EventType;
 use crate::domain::school::Urn;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Page, Paged, scope};
@@ -20,6 +22,22 @@ use crate::store::{Page, Paged, scope};
 #[derive(Debug, Default)]
 pub struct Journal {
     rows: Vec<RowChange>,
+    events: Vec<NewEvent>,
+}
+
+/// An event a use case raises, written to the outbox with its change (SPEC 4.11).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// What it announces.
+    pub kind: EventType,
+    /// The school it concerns; `None` for one that concerns no school (only `admin`
+    /// webhooks and subscribers see those).
+    pub school_urn: Option<i32>,
+    /// Ids, dates and figures: never a person's name or e-mail.
+    pub data: serde_json::Value,
+    /// For a reminder, its subject and occasion: an event with a key already stored is not
+    /// stored again.
+    pub dedup_key: Option<String>,
 }
 
 #[derive(Debug)]
@@ -98,6 +116,39 @@ impl Journal {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// Raises an event about `school_urn`, written to the outbox when the use case's
+    /// transaction commits, and never when it rolls back. `data` holds ids, dates and
+    /// figures, never a person's name or e-mail.
+    pub fn raise(&mut self, kind: EventType, school_urn: Option<i32>, data: serde_json::Value) {
+        self.events.push(NewEvent {
+            kind,
+            school_urn,
+            data,
+            dedup_key: None,
+        });
+    }
+
+    /// The schools under which the row `entity`/`row_id` was noted, in the order noted.
+    pub fn schools_of(&self, entity: &str, row_id: impl ToString) -> Vec<i32> {
+        let row_id = row_id.to_string();
+        let mut urns: Vec<i32> = Vec::new();
+        for r in &self.rows {
+            if r.entity == entity
+                && r.row_id == row_id
+                && let Some(urn) = r.school_urn
+                && !urns.contains(&urn)
+            {
+                urns.push(urn);
+            }
+        }
+        urns
+    }
+
+    /// The events raised so far, leaving none.
+    pub fn take_events(&mut self) -> Vec<NewEvent> {
+        std::mem::take(&mut self.events)
     }
 }
 

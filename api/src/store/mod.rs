@@ -7,6 +7,7 @@ pub mod clusters;
 pub mod compliance;
 pub mod deadlines;
 pub mod duty;
+pub mod events;
 pub mod evidence;
 pub mod governance;
 pub mod imports;
@@ -15,6 +16,7 @@ pub mod reports;
 pub mod schools;
 pub mod scope;
 pub mod sencos;
+pub mod webhooks;
 
 /// A page request after validation: at most `first` rows after the key `after`.
 #[derive(Debug, Clone, Copy)]

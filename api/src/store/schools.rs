@@ -352,3 +352,19 @@ pub async fn upsert_school<C: ConnectionTrait>(
     }
     Ok(after)
 }
+
+/// The URNs of the schools the caller may read that `q` selects.
+pub async fn readable_urns_matching<C: ConnectionTrait>(
+    db: &C,
+    p: &Principal,
+    q: &SchoolQuery,
+) -> ApiResult<Vec<i32>> {
+    Ok(school::Entity::find()
+        .select_only()
+        .column(school::Column::Urn)
+        .filter(scope::readable_schools(p)?)
+        .filter(q.condition())
+        .into_tuple::<i32>()
+        .all(db)
+        .await?)
+}
