@@ -196,6 +196,43 @@ async fn the_demo_shows_an_la_with_every_status_six_terms_and_sound_and_unsound_
         .collect();
     assert_eq!(las, BTreeSet::from([202, 203]));
 
+    // The demo school's governing body: meetings, actions done, overdue and carried
+    // forward, a current and a stale sign-off.
+    let first = s
+        .ok(
+            &la,
+            "{ schools(filter: {laCode: 202, kinds: [MAINSTREAM]}, first: 1) { edges { node { urn } } } }",
+            json!({}),
+        )
+        .await;
+    let urn = first["schools"]["edges"][0]["node"]["urn"]
+        .as_i64()
+        .unwrap();
+    let governor = token("governor", &format!("school:{urn}:govern"));
+    let g = s
+        .ok(
+            &governor,
+            "query($u: Int!) { school(urn: $u) { governorMeetings { totalCount edges { node { carriedForward { id } } } } \
+               governanceActions { status dueOn description } signOffs { document current } } }",
+            json!({ "u": urn }),
+        )
+        .await;
+    let school = &g["school"];
+    assert_eq!(school["governorMeetings"]["totalCount"], 2, "{g}");
+    let carried: usize = school["governorMeetings"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["carriedForward"].as_array().unwrap().len())
+        .sum();
+    assert!(carried >= 1, "{g}");
+    let actions = school["governanceActions"].as_array().unwrap();
+    assert!(actions.iter().any(|a| a["status"] == "DONE"), "{g}");
+    assert!(actions.iter().any(|a| a["status"] == "OPEN"), "{g}");
+    let sign_offs = school["signOffs"].as_array().unwrap();
+    assert!(sign_offs.iter().any(|o| o["current"] == true), "{g}");
+    assert!(sign_offs.iter().any(|o| o["current"] == false), "{g}");
+
     // The demo's loads are imports like any other: /metrics accounts for every row read.
     let metrics = s
         .client

@@ -592,7 +592,9 @@ async fn two_replicas_deliver_each_event_once_and_raise_each_reminder_once() {
     let n = 16;
     for i in 0..n {
         let s = if i % 2 == 0 { &a } else { b };
-        appoint(s, &la, 100001 + (i % 2), "2025-09-01").await;
+        // Appointed on 1 September 2024: on the reminder day below no NPQ cohort still open
+        // ends by their deadline, so no QUALIFICATION_AT_RISK reminder joins the one counted.
+        appoint(s, &la, 100001 + (i % 2), "2024-09-01").await;
     }
     let mut ids: HashMap<String, usize> = HashMap::new();
     for _ in 0..n {
@@ -841,4 +843,95 @@ async fn a_missing_report_is_raised_the_day_after_its_due_date_for_each_school_w
         .collect();
     urns.sort_unstable();
     assert_eq!(urns, [100002, 100003], "the special school is not bound");
+}
+
+/// The three events whose sources came with the projection and governance work: a sign-off
+/// is announced when it commits (with no name in it); an open action the day after its due
+/// date, once; a SENCO whose projection is AT_RISK, once per date to register by.
+#[tokio::test]
+async fn sign_offs_overdue_actions_and_at_risk_projections_are_announced_once() {
+    let s = TestServer::start_with(FAST).await;
+    small_world(&s).await;
+    let db = &s.state.db;
+    let school = token("school-100001", "school:100001:write");
+    s.ok(
+        &school,
+        "mutation($i: SubmitTermlyReportInput!) { submitTermlyReport(input: $i) { version } }",
+        report(100001),
+    )
+    .await;
+    let governor = token("governor-100001", "school:100001:govern");
+    let r = &report(100001)["i"];
+    s.ok(
+        &governor,
+        "mutation($i: SignOffDocumentInput!) { signOffDocument(input: $i) { id } }",
+        json!({ "i": { "schoolUrn": 100001, "document": "TERMLY_REPORT",
+                       "academicYear": r["academicYear"], "term": r["term"],
+                       "signedOn": "2026-02-01", "signedBy": "Chair Person", "role": "CHAIR" } }),
+    )
+    .await;
+    let of_kind = async |kind: &str| {
+        entity::event::Entity::find()
+            .filter(entity::event::Column::Kind.eq(kind))
+            .all(&db.conn)
+            .await
+            .unwrap()
+    };
+    let signed = of_kind("SIGN_OFF_RECORDED").await;
+    assert_eq!(signed.len(), 1);
+    assert_eq!(signed[0].school_urn, Some(100001));
+    assert!(
+        !signed[0].data.contains("Chair Person"),
+        "{}",
+        signed[0].data
+    );
+
+    s.ok(
+        &governor,
+        "mutation($i: AddGovernanceActionInput!) { addGovernanceAction(input: $i) { id } }",
+        json!({ "i": { "schoolUrn": 100001, "description": "Review the provision map",
+                       "owner": "SENCO", "dueOn": "2026-03-01" } }),
+    )
+    .await;
+    let due: chrono::NaiveDate = "2026-03-01".parse().unwrap();
+    api::events::reminders::run_day(db, due).await.unwrap();
+    assert!(
+        of_kind("GOVERNANCE_ACTION_OVERDUE").await.is_empty(),
+        "due, not yet overdue"
+    );
+    api::events::reminders::run_day(db, due.succ_opt().unwrap())
+        .await
+        .unwrap();
+    api::events::reminders::run_day(db, due + chrono::Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(of_kind("GOVERNANCE_ACTION_OVERDUE").await.len(), 1);
+
+    // A SENCO appointed on 1 December 2026 who has not started: with the illustrative
+    // calendar only the November 2027 cohort (registration closing 1 October 2027) ends by
+    // the deadline of 1 December 2029.
+    let la = token("la-202-writer", "la:202:write");
+    s.ok(
+        &la,
+        "mutation($i: AppointSencoInput!) { appointSenco(input: $i) { id } }",
+        json!({ "i": { "schoolUrn": 100001, "startedOn": "2026-12-01",
+                       "person": { "fullName": "New Senco", "hasQts": true, "inductionStatus": "COMPLETED" } } }),
+    )
+    .await;
+    let day: chrono::NaiveDate = "2026-12-10".parse().unwrap();
+    api::events::reminders::run_day(db, day).await.unwrap();
+    api::events::reminders::run_day(db, day.succ_opt().unwrap())
+        .await
+        .unwrap();
+    let at_risk: Vec<Value> = of_kind("QUALIFICATION_AT_RISK")
+        .await
+        .iter()
+        .map(|e| serde_json::from_str(&e.data).unwrap())
+        .collect();
+    let ours: Vec<&Value> = at_risk
+        .iter()
+        .filter(|d| d["deadline"] == "2029-12-01")
+        .collect();
+    assert_eq!(ours.len(), 1, "raised once over two runs: {at_risk:?}");
+    assert_eq!(ours[0]["mustRegisterBy"], "2027-10-01");
 }

@@ -81,6 +81,9 @@ pub async fn seed(db: &Db) -> anyhow::Result<Seeded> {
         recent_appointment(db, urn, today)
             .await
             .map_err(|e| anyhow::anyhow!("demo appointment failed: {e:?}"))?;
+        governance(db, urn, today)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo governance failed: {e:?}"))?;
     }
     Ok(Seeded::Built(built.counts))
 }
@@ -175,6 +178,168 @@ async fn recent_appointment(db: &Db, urn: i32, today: chrono::NaiveDate) -> ApiR
     Ok(())
 }
 
+/// The demo school's governing body at work, through the same use cases as the API: two
+/// SENCO-governor meetings with actions (one done, one overdue, one carried forward to the
+/// second meeting, one due), the latest due termly report signed off (current), and a SEN
+/// information report signed off under a date the school has since replaced (stale).
+async fn governance(db: &Db, urn: i32, today: chrono::NaiveDate) -> ApiResult<()> {
+    use crate::domain::governance::{
+        ActionStatus, AgendaItem, Attendee, GovernanceDocument, STANDARD_STATEMENT, SignOffRole,
+    };
+    use crate::domain::school::Urn;
+    use crate::domain::terms::AcademicTerm;
+    use crate::service::governance as g;
+    use crate::store::governance::{NewAction, NewMeeting, NewSignOff};
+    let days = |n: i64| today - chrono::Duration::days(n);
+    let governor = crate::auth::Principal::from_claims(
+        "demo-governor".into(),
+        Some(format!("school:{urn}:govern")),
+    );
+    let people = || {
+        vec![
+            Attendee {
+                name: "Sam Okafor".into(),
+                role: "SENCO".into(),
+            },
+            Attendee {
+                name: "Ruth Clarke".into(),
+                role: "SEN governor".into(),
+            },
+        ]
+    };
+    let item = |title: &str, points: &str| AgendaItem {
+        title: title.into(),
+        key_points: Some(points.into()),
+    };
+    let first = g::record_meeting(
+        db,
+        &governor,
+        NewMeeting {
+            school_urn: Urn(urn),
+            held_on: days(150),
+            next_meeting_on: Some(days(40)),
+            attendees: people(),
+            items: vec![
+                item(
+                    "Termly report",
+                    "Pupils with SEND up on last year; the EHC plan applications are waiting on                      educational psychology.",
+                ),
+                item("SEN information report", "Due for its annual review."),
+            ],
+        },
+    )
+    .await?;
+    let action =
+        |meeting: Option<i64>, what: &str, owner: &str, due: i64, done: Option<i64>| NewAction {
+            school_urn: Urn(urn),
+            meeting_id: meeting,
+            area: Some("SEN provision".into()),
+            description: what.into(),
+            owner: owner.into(),
+            due_on: days(due),
+            status: if done.is_some() {
+                ActionStatus::Done
+            } else {
+                ActionStatus::Open
+            },
+            completed_on: done.map(days),
+            cost_pence: 0,
+            time_hours: 2.0,
+            success_criteria: Some("Agreed at the next meeting".into()),
+            monitoring: Some("SEN governor".into()),
+            evaluation: None,
+        };
+    for a in [
+        action(
+            Some(first.id),
+            "Update the provision map",
+            "SENCO",
+            120,
+            Some(125),
+        ),
+        action(
+            Some(first.id),
+            "Arrange training on speech and language needs for teaching assistants",
+            "SENCO",
+            60,
+            None,
+        ),
+    ] {
+        g::add_action(db, &governor, a, today).await?;
+    }
+    let second = g::record_meeting(
+        db,
+        &governor,
+        NewMeeting {
+            school_urn: Urn(urn),
+            held_on: days(40),
+            next_meeting_on: Some(days(-50)),
+            attendees: people(),
+            items: vec![item("Termly report", "Signed off; budget on track.")],
+        },
+    )
+    .await?;
+    g::add_action(
+        db,
+        &governor,
+        action(
+            Some(second.id),
+            "Review the SEN policy with staff",
+            "Headteacher",
+            -30,
+            None,
+        ),
+        today,
+    )
+    .await?;
+    let due = AcademicTerm::latest_due_by(today);
+    let sign = |document, term, version, date| NewSignOff {
+        school_urn: Urn(urn),
+        document,
+        term,
+        report_version: version,
+        document_date: date,
+        signed_on: days(35),
+        signed_by: "Ruth Clarke".into(),
+        role: SignOffRole::SenGovernor,
+        statement: STANDARD_STATEMENT.into(),
+    };
+    let only = crate::store::schools::SchoolQuery {
+        urns: Some(vec![Urn(urn)]),
+        ..Default::default()
+    };
+    let latest =
+        crate::store::reports::latest_for_term(&db.conn, &governor, due, &only, None, 1).await?;
+    if let Some((report, _)) = latest.first() {
+        g::sign_off(
+            db,
+            &governor,
+            sign(
+                GovernanceDocument::TermlyReport,
+                Some(due),
+                Some(report.version),
+                None,
+            ),
+        )
+        .await?;
+        if let Some(published) = report.sen_information_report_published_on {
+            let older = published - chrono::Duration::days(365);
+            g::sign_off(
+                db,
+                &governor,
+                sign(
+                    GovernanceDocument::SenInformationReport,
+                    None,
+                    None,
+                    Some(older),
+                ),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// A school the demo school token can write: the first state primary in Camden.
 pub async fn demo_school_urn(db: &Db) -> ApiResult<Option<i32>> {
     Ok(school::Entity::find()
@@ -255,6 +420,11 @@ fn roles(school: i32) -> Vec<Role> {
             label: "A school's own front end",
             sub: "school-front-end",
             scope: format!("school:{school}:write"),
+        },
+        Role {
+            label: "The school's SEN governor",
+            sub: "sen-governor",
+            scope: format!("school:{school}:govern"),
         },
     ]
 }

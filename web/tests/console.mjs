@@ -114,12 +114,26 @@ try {
     await page.goto(`${base}/#token=${la}`);
     await page.getByRole('heading', { level: 1, name: 'Camden' }).waitFor();
     assert.equal(new URL(page.url()).hash, '', 'the token fragment is removed');
-    const d = await api(base, la, '{ qualificationDeadlines(filter: {laCode: 202}, first: 0) { statusCounts { status count } } complianceIssues(filter: {laCode: 202}, severities: [STATUTORY], first: 0) { totalCount } }');
+    const d = await api(base, la, '{ qualificationDeadlines(filter: {laCode: 202}, first: 0) { statusCounts { status count } projectionCounts { projection count } } complianceIssues(filter: {laCode: 202}, severities: [STATUTORY], first: 0) { totalCount } }');
     const n = (s) => d.qualificationDeadlines.statusCounts.find((c) => c.status === s).count;
+    const p = (s) => d.qualificationDeadlines.projectionCounts.find((c) => c.projection === s).count;
     const tile = async (label) => Number(await page.locator('.tile', { hasText: label }).locator('.tile-value').innerText());
     assert.equal(await tile('SENCOs overdue'), n('OVERDUE'));
     assert.equal(await tile('In training'), n('IN_TRAINING'));
     assert.equal(await tile('Statutory issues'), d.complianceIssues.totalCount);
+    assert.equal(await tile('Cannot meet the deadline'), p('CANNOT_MEET'));
+    assert.equal(await tile('At risk: must register'), p('AT_RISK'));
+    assert.ok(p('AT_RISK') > 0, 'the demo has a SENCO at risk');
+
+    // Filtered to AT_RISK: the API's rows, each with the date to register by.
+    await page.locator('#deadline-projection').selectOption('AT_RISK');
+    await page.getByText(`${p('AT_RISK')} SENCO appointments`).waitFor();
+    const risky = await page.locator('section[aria-labelledby="deadlines"] tbody tr').allInnerTexts();
+    const wantRisk = await api(base, la, '{ qualificationDeadlines(filter: {laCode: 202, projections: [AT_RISK]}, first: 25) { edges { node { school { name } } } } }');
+    assert.equal(risky.length, wantRisk.qualificationDeadlines.edges.length);
+    wantRisk.qualificationDeadlines.edges.forEach((e, i) => assert.ok(risky[i].includes(e.node.school.name)));
+    assert.ok(risky.every((r) => r.includes('At risk') && r.includes('register by')));
+    await page.locator('#deadline-projection').selectOption('');
 
     await page.locator('#deadline-status').selectOption('OVERDUE');
     await page.getByText(`${n('OVERDUE')} SENCO appointments`).waitFor();

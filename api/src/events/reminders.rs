@@ -97,16 +97,17 @@ pub async fn run_day(db: &Db, day: NaiveDate) -> ApiResult<usize> {
         Some(last) => last.max(earliest),
         None => day.pred_opt().unwrap_or(day),
     };
+    // The projection reads the whole country's deadlines: done before the write
+    // transaction, so that SQLite's writers are not held up by it.
+    let at_risk = projections_at_risk(&db.conn, day).await?;
     let w = db.begin_write().await?;
     let txn = w.txn();
     let mut due: Vec<Reminder> = Vec::new();
     due.extend(qualification_reminders(txn, after, day).await?);
     due.extend(missing_reports(txn, after, day).await?);
     due.extend(cluster_reviews(txn, after, day).await?);
-    // The reminders of the projection (QUALIFICATION_AT_RISK, issue 17) and of governance
-    // (GOVERNANCE_ACTION_OVERDUE, issue 18) are added here the same way:
-    // `due.extend(source(txn, after, day).await?);`, each returning `Vec<Reminder>` with a
-    // key naming its subject and occasion.
+    due.extend(at_risk);
+    due.extend(actions_overdue(txn, after, day).await?);
     let raised = events::insert(
         txn,
         due.into_iter()
@@ -268,6 +269,73 @@ async fn cluster_reviews<C: ConnectionTrait>(
                     "reviewDueOn": day,
                 }),
             })
+        })
+        .collect())
+}
+
+/// `QUALIFICATION_AT_RISK` (SPEC 4.11): each current appointment whose projection is
+/// `AT_RISK` on `on`, once per appointment and date to register by, so that a projection
+/// that turns `AT_RISK` (or moves to another cohort's closing date) is announced once.
+async fn projections_at_risk<C: ConnectionTrait>(
+    db: &C,
+    on: NaiveDate,
+) -> ApiResult<Vec<Reminder>> {
+    use crate::domain::projection::Projection;
+    use crate::store::deadlines::{self, DeadlineQuery};
+    let everyone = Principal::from_claims("reminders".into(), Some("admin".into()));
+    let q = DeadlineQuery {
+        projections: Some(vec![Projection::AtRisk]),
+        ..DeadlineQuery::default()
+    };
+    let at_risk = deadlines::deadlines(db, &everyone, &q, on).await?;
+    Ok(at_risk
+        .iter()
+        .filter_map(|d| {
+            let by = d.projection.must_register_by?;
+            Some(Reminder {
+                kind: EventType::QualificationAtRisk,
+                school_urn: d.school.urn,
+                key: format!("QUALIFICATION_AT_RISK:{}:{by}", d.appointment.id),
+                data: serde_json::json!({
+                    "appointmentId": d.appointment.id.to_string(),
+                    "personId": d.person.id.to_string(),
+                    "deadline": d.outcome.deadline,
+                    "mustRegisterBy": by,
+                }),
+            })
+        })
+        .collect())
+}
+
+/// `GOVERNANCE_ACTION_OVERDUE` (SPEC 4.11): each action still open the day after its due
+/// date, when that day falls in `(after, on]`.
+async fn actions_overdue<C: ConnectionTrait>(
+    db: &C,
+    after: NaiveDate,
+    on: NaiveDate,
+) -> ApiResult<Vec<Reminder>> {
+    use entity::governance_action;
+    // Overdue on day `d` when open and due before `d`: the occasion is the day after `dueOn`.
+    let first_due = after;
+    let last_due = on.pred_opt().unwrap_or(on);
+    let open = governance_action::Entity::find()
+        .filter(governance_action::Column::Status.eq("OPEN"))
+        .filter(governance_action::Column::DueOn.gte(first_due))
+        .filter(governance_action::Column::DueOn.lte(last_due))
+        .order_by_asc(governance_action::Column::Id)
+        .all(db)
+        .await?;
+    Ok(open
+        .into_iter()
+        .map(|a| Reminder {
+            kind: EventType::GovernanceActionOverdue,
+            school_urn: a.school_urn,
+            key: format!("GOVERNANCE_ACTION_OVERDUE:{}:{}", a.id, a.due_on),
+            data: serde_json::json!({
+                "actionId": a.id.to_string(),
+                "meetingId": a.meeting_id.map(|m| m.to_string()),
+                "dueOn": a.due_on,
+            }),
         })
         .collect())
 }

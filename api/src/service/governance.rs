@@ -91,7 +91,26 @@ pub async fn sign_off(db: &Db, p: &Principal, s: NewSignOff) -> ApiResult<SignOf
         p,
         "signOffDocument",
         Touched::Governance,
-        async |txn, log| governance::sign_off(txn, p, log, s).await,
+        async |txn, log| {
+            let s = governance::sign_off(txn, p, log, s).await?;
+            let o = &s.row;
+            // Ids, dates and the role: not `signedBy`, which is a person's name.
+            log.raise(
+                crate::domain::events::EventType::SignOffRecorded,
+                Some(o.school_urn),
+                serde_json::json!({
+                    "signOffId": o.id.to_string(),
+                    "document": o.document,
+                    "academicYear": o.academic_year,
+                    "term": o.term,
+                    "reportVersion": o.report_version,
+                    "documentDate": o.document_date,
+                    "signedOn": o.signed_on,
+                    "role": o.role,
+                }),
+            );
+            Ok(s)
+        },
     )
     .await
 }

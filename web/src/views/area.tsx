@@ -13,6 +13,7 @@ export interface Area {
 }
 
 const STATUSES = ['OVERDUE', 'NOT_STARTED', 'IN_TRAINING', 'QUALIFIED', 'EXEMPT'];
+const PROJECTIONS = ['CANNOT_MEET', 'AT_RISK', 'ON_TRACK', 'UNKNOWN', 'QUALIFIED', 'OVERDUE', 'EXEMPT'];
 const PAGE = 25;
 
 function filters(area: Area) {
@@ -41,11 +42,14 @@ function Tiles({ area }: { area: Area }) {
       {(d) => {
         const counts: Count[] = d.qualificationDeadlines.statusCounts;
         const n = (s: string) => counts.find((c) => c.status === s)?.count ?? 0;
+        const projections: { projection: string; count: number }[] = d.qualificationDeadlines.projectionCounts;
+        const p = (s: string) => projections.find((c) => c.projection === s)?.count ?? 0;
         const missing = d.termlySummary.schoolsInScope - d.termlySummary.reportsSubmitted;
         return (
           <ul class="tiles" aria-label="At a glance">
             <Tile label="SENCOs overdue" value={n('OVERDUE')} tone={n('OVERDUE') > 0 ? 'bad' : 'ok'} href="#deadlines" />
-            <Tile label="Not started" value={n('NOT_STARTED')} tone="warn" href="#deadlines" />
+            <Tile label="Cannot meet the deadline" value={p('CANNOT_MEET')} tone={p('CANNOT_MEET') > 0 ? 'bad' : 'ok'} href="#deadlines" />
+            <Tile label="At risk: must register" value={p('AT_RISK')} tone={p('AT_RISK') > 0 ? 'warn' : 'ok'} href="#deadlines" />
             <Tile label="In training" value={n('IN_TRAINING')} href="#deadlines" />
             <Tile label={`Reports missing, ${label(due)}`} value={missing} tone={missing > 0 ? 'warn' : 'ok'} href="#summary" />
             <Tile label="Statutory issues" value={d.complianceIssues.totalCount} tone={d.complianceIssues.totalCount > 0 ? 'bad' : 'ok'} href="#issues" />
@@ -58,12 +62,15 @@ function Tiles({ area }: { area: Area }) {
 
 function Deadlines({ area }: { area: Area }) {
   const [status, setStatus] = useState('');
+  const [projection, setProjection] = useState('');
   const [cursors, setCursors] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const filter = { ...filters(area), ...(status ? { statuses: [status] } : {}) };
+  const filter = { ...filters(area), ...(status ? { statuses: [status] } : {}), ...(projection ? { projections: [projection] } : {}) };
   const q = useQuery<any>('Deadlines', { filter, first: PAGE, after: cursors[cursors.length - 1] ?? null });
   const csv = () =>
-    download('deadlines', { ...exportQuery(area), statuses: status || undefined }).catch((e) => setError(String(e.message ?? e)));
+    download('deadlines', { ...exportQuery(area), statuses: status || undefined, projections: projection || undefined }).catch((e) =>
+      setError(String(e.message ?? e)),
+    );
   return (
     <Section title="Qualification deadlines" id="deadlines">
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
@@ -81,6 +88,20 @@ function Deadlines({ area }: { area: Area }) {
               <option value={s}>{humanise(s)}</option>
             ))}
           </select>
+        <label for="deadline-projection">Projection</label>
+        <select
+          id="deadline-projection"
+          value={projection}
+          onChange={(e) => {
+            setProjection((e.target as HTMLSelectElement).value);
+            setCursors([]);
+          }}
+        >
+          <option value="">All</option>
+          {PROJECTIONS.map((s) => (
+            <option value={s}>{humanise(s)}</option>
+          ))}
+        </select>
         <button type="button" onClick={csv}>
           Download CSV
         </button>
@@ -101,6 +122,7 @@ function Deadlines({ area }: { area: Area }) {
                     <th scope="col">SENCO</th>
                     <th scope="col">Deadline</th>
                     <th scope="col">Status</th>
+                    <th scope="col">Projection</th>
                     <th scope="col">Days left</th>
                   </tr>
                 </thead>
@@ -115,6 +137,10 @@ function Deadlines({ area }: { area: Area }) {
                       <td>
                         <span class={`badge ${node.status}`}>{humanise(node.status)}</span>
                         {node.exemptionReason && <span class="muted"> ({humanise(node.exemptionReason)})</span>}
+                      </td>
+                      <td>
+                        <span class={`badge ${node.projection}`}>{humanise(node.projection)}</span>
+                        {node.mustRegisterBy && <span class="muted"> register by {formatDate(node.mustRegisterBy)}</span>}
                       </td>
                       <td class="num">{node.daysRemaining ?? '—'}</td>
                     </tr>

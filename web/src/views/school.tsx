@@ -259,6 +259,8 @@ export function SchoolView({ urn }: { urn: number }) {
                       </p>
                       <p>
                         <span class={`badge ${a.qualification.status}`}>{humanise(a.qualification.status)}</span>{' '}
+                        <span class={`badge ${a.qualification.projection}`}>{humanise(a.qualification.projection)}</span>{' '}
+                        {a.qualification.mustRegisterBy && `must register by ${formatDate(a.qualification.mustRegisterBy)}; `}
                         {a.qualification.deadline && `deadline ${formatDate(a.qualification.deadline)} (${a.qualification.daysRemaining} days)`}
                         {a.qualification.exemptionReason && humanise(a.qualification.exemptionReason)}
                       </p>
