@@ -76,12 +76,7 @@ pub async fn by_person<C: ConnectionTrait>(
         .order_by_asc(evidence_check::Column::Id)
         .all(db)
         .await?;
-    // Every key gets an entry, so a loader caches "none" rather than asking again.
-    let mut map: HashMap<i64, Vec<_>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        map.entry(r.person_id).or_default().push(r);
-    }
-    Ok(map)
+    Ok(super::grouped(ids, rows, |r| r.person_id))
 }
 
 /// The checks of the people `people` selects, as the rules see them, in one statement.

@@ -614,11 +614,7 @@ pub async fn actions_by_school<C: ConnectionTrait>(
         .order_by_asc(governance_action::Column::Id)
         .all(db)
         .await?;
-    let mut map: HashMap<i32, Vec<_>> = urns.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        map.entry(r.school_urn).or_default().push(r);
-    }
-    Ok(map)
+    Ok(super::grouped(urns, rows, |r| r.school_urn))
 }
 
 /// Every sign-off of each school, newest first, each with whether it is current

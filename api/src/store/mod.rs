@@ -18,6 +18,24 @@ pub mod scope;
 pub mod sencos;
 pub mod webhooks;
 
+/// Rows grouped under the keys a DataLoader asked for, every key present (an empty list
+/// when no row has it) so that the loader caches "none" rather than asking again.
+pub fn grouped<K, R>(
+    keys: &[K],
+    rows: Vec<R>,
+    key_of: impl Fn(&R) -> K,
+) -> std::collections::HashMap<K, Vec<R>>
+where
+    K: Copy + Eq + std::hash::Hash,
+{
+    let mut map: std::collections::HashMap<K, Vec<R>> =
+        keys.iter().map(|k| (*k, Vec::new())).collect();
+    for r in rows {
+        map.entry(key_of(&r)).or_default().push(r);
+    }
+    map
+}
+
 /// A page request after validation: at most `first` rows after the key `after`.
 #[derive(Debug, Clone, Copy)]
 pub struct Page<K> {

@@ -634,12 +634,7 @@ pub async fn appointments_by_school<C: ConnectionTrait>(
         .order_by_asc(senco_appointment::Column::Id)
         .all(db)
         .await?;
-    // Every key gets an entry, so a loader caches "none" rather than asking again.
-    let mut map: HashMap<i32, Vec<_>> = urns.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        map.entry(r.school_urn).or_default().push(r);
-    }
-    Ok(map)
+    Ok(super::grouped(urns, rows, |r| r.school_urn))
 }
 
 /// Every appointment of each person, for DataLoaders (the resolver filters by school).
@@ -654,12 +649,7 @@ pub async fn appointments_by_person<C: ConnectionTrait>(
         .order_by_asc(senco_appointment::Column::Id)
         .all(db)
         .await?;
-    // Every key gets an entry, so a loader caches "none" rather than asking again.
-    let mut map: HashMap<i64, Vec<_>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        map.entry(r.person_id).or_default().push(r);
-    }
-    Ok(map)
+    Ok(super::grouped(ids, rows, |r| r.person_id))
 }
 
 /// Qualifications of each person, for DataLoaders.
@@ -674,12 +664,7 @@ pub async fn qualifications_by_person<C: ConnectionTrait>(
         .order_by_asc(qualification::Column::Id)
         .all(db)
         .await?;
-    // Every key gets an entry, so a loader caches "none" rather than asking again.
-    let mut map: HashMap<i64, Vec<_>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        map.entry(r.person_id).or_default().push(r);
-    }
-    Ok(map)
+    Ok(super::grouped(ids, rows, |r| r.person_id))
 }
 
 /// Prior service of each person, for DataLoaders.
@@ -693,12 +678,7 @@ pub async fn prior_service_by_person<C: ConnectionTrait>(
         .order_by_asc(prior_senco_service::Column::StartedOn)
         .all(db)
         .await?;
-    // Every key gets an entry, so a loader caches "none" rather than asking again.
-    let mut map: HashMap<i64, Vec<_>> = ids.iter().map(|k| (*k, Vec::new())).collect();
-    for r in rows {
-        map.entry(r.person_id).or_default().push(r);
-    }
-    Ok(map)
+    Ok(super::grouped(ids, rows, |r| r.person_id))
 }
 
 /// Whether a stored qualification counts toward the duty (rule 4.4(5)).
