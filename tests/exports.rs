@@ -211,6 +211,26 @@ async fn schools_and_deadlines_are_the_graphql_rows_for_every_kind_of_token() {
     .await;
     assert!(c.column("status").iter().all(|s| s == "OVERDUE"));
     assert_eq!(c.column("status").len(), 1);
+    // The console's school-name filter narrows the file as it narrows the table.
+    let all = get(&s, Some(&admin()), "/export/deadlines.csv?asOf=2026-11-20").await;
+    let first = all.column("school_name")[0].clone();
+    let c = get(
+        &s,
+        Some(&admin()),
+        &format!(
+            "/export/deadlines.csv?asOf=2026-11-20&schoolNameContains={}",
+            first.to_uppercase().replace(' ', "%20")
+        ),
+    )
+    .await;
+    assert_eq!(c.status, 200);
+    let names = c.column("school_name");
+    assert!(!names.is_empty() && names.len() < all.column("school_name").len());
+    assert!(
+        names
+            .iter()
+            .all(|n| n.to_lowercase().contains(&first.to_lowercase()))
+    );
     s.stop().await;
 }
 

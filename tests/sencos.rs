@@ -1490,6 +1490,45 @@ async fn qualification_deadlines_apply_every_filter_field() {
         "every field given must match"
     );
     assert!(deadline_ids(&s, &a, json!({ "urns": [] })).await.is_empty());
+    // The school-name filter ignores case and takes `%` and `_` as themselves.
+    assert_eq!(
+        deadline_ids(&s, &a, json!({ "schoolNameContains": "SCHOOL 100003" })).await,
+        ids(&[&w.qualified])
+    );
+    assert_eq!(
+        deadline_ids(
+            &s,
+            &a,
+            json!({ "schoolNameContains": " school 10000", "laCode": 202 })
+        )
+        .await,
+        ids(&[
+            &w.overdue,
+            &w.training,
+            &w.not_started,
+            &w.not_started2,
+            &w.same_day
+        ]),
+        "trimmed, and combined with the other fields"
+    );
+    assert!(
+        deadline_ids(&s, &a, json!({ "schoolNameContains": "school%3" }))
+            .await
+            .is_empty()
+    );
+    let long = "x".repeat(201);
+    let (code, body) = s
+        .err(
+            Some(&a),
+            DEADLINES_Q,
+            json!({ "f": { "schoolNameContains": long }, "first": 10 }),
+        )
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "filter.schoolNameContains",
+        "{body}"
+    );
     // An LA reader sees its own LA's rows only, with or without naming it.
     let la = token("la-r", "la:202:read");
     let all_202 = ids(&[

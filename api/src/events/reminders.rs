@@ -285,6 +285,8 @@ async fn projections_at_risk<C: ConnectionTrait>(
     let everyone = Principal::from_claims("reminders".into(), Some("admin".into()));
     let q = DeadlineQuery {
         projections: Some(vec![Projection::AtRisk]),
+        // A SENCO who has left is no longer anyone's reminder.
+        current_only: true,
         ..DeadlineQuery::default()
     };
     let at_risk = deadlines::deadlines(db, &everyone, &q, on).await?;

@@ -333,14 +333,7 @@ impl SchoolFilter {
                 "at most 1000 URNs",
             ));
         }
-        let name_contains = match self.name_contains {
-            Some(t) => {
-                validation::free_text(&t, 200)
-                    .map_err(|m| ApiError::bad_input(format!("{field}.nameContains"), m))?;
-                Some(t.trim().to_string()).filter(|t| !t.is_empty())
-            }
-            None => None,
-        };
+        let name_contains = name_filter(self.name_contains, &format!("{field}.nameContains"))?;
         Ok(SchoolQuery {
             la_code: self.la_code.map(LaCode),
             trust_uid: self.trust_uid.map(TrustUid),
@@ -355,6 +348,14 @@ impl SchoolFilter {
             name_contains,
         })
     }
+}
+
+/// A "name contains" filter checked as free text of at most 200 characters, trimmed; `None`
+/// when absent or blank.
+pub fn name_filter(text: Option<String>, field: &str) -> ApiResult<Option<String>> {
+    let Some(t) = text else { return Ok(None) };
+    validation::free_text(&t, 200).map_err(|m| ApiError::bad_input(field, m))?;
+    Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()))
 }
 
 /// Creates or renames a local authority.

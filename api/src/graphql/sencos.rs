@@ -11,7 +11,7 @@ use crate::domain::school::{LaCode, TrustUid, Urn};
 use crate::domain::validation;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::npq::{NpqCohort, ProjectionCount, QualificationProjection};
-use crate::graphql::schools::School;
+use crate::graphql::schools::{School, name_filter};
 use crate::graphql::{Date, connection, connection_type, loaders, page, parse_id, rc, today};
 use crate::service;
 use crate::store::{deadlines, scope, sencos};
@@ -435,6 +435,8 @@ pub struct DeadlineFilter {
     pub deadline_on_or_before: Option<Date>,
     /// Only deadlines on or after this date (exempt appointments are left out).
     pub deadline_on_or_after: Option<Date>,
+    /// Only schools whose name contains this text, ignoring case (at most 200 characters).
+    pub school_name_contains: Option<String>,
 }
 
 /// A person as recorded with an appointment.
@@ -688,6 +690,7 @@ impl SencosQuery {
                 .map(|v| v.into_iter().map(Into::into).collect()),
             on_or_before: f.deadline_on_or_before.map(|d| d.0),
             on_or_after: f.deadline_on_or_after.map(|d| d.0),
+            school_name_contains: name_filter(f.school_name_contains, "filter.schoolNameContains")?,
             current_only: true,
         };
         let as_of = as_of.map_or_else(today, |d| d.0);

@@ -354,6 +354,10 @@ async fn deadlines_csv(state: &AppState, p: &Principal, q: &Params) -> Result<Ch
         projections: q.list("projections", Projection::parse)?,
         on_or_before: None,
         on_or_after: None,
+        school_name_contains: crate::graphql::schools::name_filter(
+            q.0.get("schoolNameContains").cloned(),
+            "schoolNameContains",
+        )?,
         current_only: true,
     };
     let as_of = q.date("asOf")?.unwrap_or_else(crate::graphql::today);

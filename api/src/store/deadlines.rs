@@ -79,6 +79,8 @@ pub struct DeadlineQuery {
     pub on_or_before: Option<NaiveDate>,
     /// Deadline on or after.
     pub on_or_after: Option<NaiveDate>,
+    /// The school's name contains this, ignoring case.
+    pub school_name_contains: Option<String>,
     /// Only appointments current on `as_of` (the dashboard list); false for lookups by id.
     pub current_only: bool,
 }
@@ -159,6 +161,9 @@ fn selection(
     }
     if let Some(urns) = &q.urns {
         school_cond = school_cond.add(school::Column::Urn.is_in(urns.iter().map(|u| u.get())));
+    }
+    if let Some(text) = &q.school_name_contains {
+        school_cond = school_cond.add(crate::store::schools::name_contains(text));
     }
     let schools_sel: SelectStatement = Query::select()
         .column(school::Column::Urn)

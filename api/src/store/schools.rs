@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use entity::{cluster_member, local_authority, school, school_census, trust};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -66,18 +66,7 @@ impl SchoolQuery {
             c = c.add(school::Column::Kind.is_in(kinds.iter().map(|v| v.as_str())));
         }
         if let Some(text) = &self.name_contains {
-            let escaped: String = text
-                .to_lowercase()
-                .chars()
-                .flat_map(|ch| match ch {
-                    '%' | '_' | '\\' => vec!['\\', ch],
-                    _ => vec![ch],
-                })
-                .collect();
-            c = c.add(
-                Expr::expr(Func::lower(Expr::col(school::Column::Name)))
-                    .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
-            );
+            c = c.add(name_contains(text));
         }
         c
     }
@@ -102,6 +91,21 @@ impl SchoolQuery {
         }
         Ok(())
     }
+}
+
+/// `school.name` contains `text`, ignoring case; `%`, `_` and `\\` in `text` match
+/// themselves.
+pub fn name_contains(text: &str) -> SimpleExpr {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|ch| match ch {
+            '%' | '_' | '\\' => vec!['\\', ch],
+            _ => vec![ch],
+        })
+        .collect();
+    Expr::expr(Func::lower(Expr::col(school::Column::Name)))
+        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
 /// One school, `None` when no such URN, `FORBIDDEN` when the caller may not read it.
