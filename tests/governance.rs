@@ -891,6 +891,69 @@ async fn only_the_governing_body_signs_off_and_governors_never_write_senco_recor
 }
 
 #[tokio::test]
+async fn a_meeting_is_recorded_with_the_actions_agreed_at_it() {
+    let s = TestServer::start().await;
+    small_world(&s).await;
+    let governor = token("sen-governor", "school:100001:govern");
+    let d = s
+        .ok(
+            &governor,
+            RECORD,
+            json!({ "i": { "schoolUrn": URN, "heldOn": "2026-03-02",
+                "attendees": [{ "name": "Ms Senco", "role": "SENCO" }],
+                "actions": [
+                    { "description": "Update the provision map", "owner": "SENCO",
+                      "dueOn": "2026-04-30", "area": "Provision" },
+                    { "description": "Visit a phonics session", "owner": "SEN governor",
+                      "dueOn": "2026-05-15", "successCriteria": "A note to the board" }] } }),
+        )
+        .await;
+    let meeting = id(&d, "recordGovernorMeeting");
+    let g = s.ok(&governor, GOVERNANCE, json!({ "u": URN })).await;
+    let node = &g["school"]["governorMeetings"]["edges"][0]["node"];
+    assert_eq!(node["id"], meeting);
+    let actions: Vec<(&str, &str, &str)> = node["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["description"].as_str().unwrap(),
+                a["owner"].as_str().unwrap(),
+                a["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("Update the provision map", "SENCO", "OPEN"),
+            ("Visit a phonics session", "SEN governor", "OPEN")
+        ]
+    );
+    let register = g["school"]["governanceActions"].as_array().unwrap();
+    assert_eq!(register.len(), 2);
+    assert!(register.iter().all(|a| a["meeting"]["id"] == meeting));
+    // The audit log has the meeting and each action.
+    let log = s
+        .ok(
+            &admin(),
+            "{ auditLog(schoolUrn: 100001) { edges { node { entity operation } } } }",
+            json!({}),
+        )
+        .await;
+    let rows: Vec<String> = log["auditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e["node"]["entity"], e["node"]["operation"]))
+        .filter(|r| r.contains("governor_meeting") || r.contains("governance_action"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn governance_input_is_validated_field_by_field_and_nothing_is_stored() {
     let s = TestServer::start().await;
     small_world(&s).await;
@@ -929,6 +992,17 @@ async fn governance_input_is_validated_field_by_field_and_nothing_is_stored() {
             "input.nextMeetingOn",
         ),
         (json!({ "schoolUrn": 999999 }), "input.schoolUrn"),
+        // One refused action refuses the meeting with it.
+        (
+            json!({ "actions": [
+                { "description": "Fine", "owner": "SENCO", "dueOn": "2026-05-01" },
+                { "description": "Too late", "owner": "SENCO", "dueOn": "2099-01-01" }] }),
+            "input.actions.1.dueOn",
+        ),
+        (
+            json!({ "actions": [{ "description": "", "owner": "SENCO", "dueOn": "2026-05-01" }] }),
+            "input.actions.0.description",
+        ),
     ] {
         let (code, body) = s.err(Some(&governor), RECORD, meeting(patch.clone())).await;
         assert!(

@@ -222,11 +222,13 @@ async fn governance(db: &Db, urn: i32, today: chrono::NaiveDate) -> ApiResult<()
             items: vec![
                 item(
                     "Termly report",
-                    "Pupils with SEND up on last year; the EHC plan applications are waiting on                      educational psychology.",
+                    "Pupils with SEND up on last year; the EHC plan applications are waiting on educational psychology.",
                 ),
                 item("SEN information report", "Due for its annual review."),
             ],
+            actions: Vec::new(),
         },
+        today,
     )
     .await?;
     let action =
@@ -276,7 +278,9 @@ async fn governance(db: &Db, urn: i32, today: chrono::NaiveDate) -> ApiResult<()
             next_meeting_on: Some(days(-50)),
             attendees: people(),
             items: vec![item("Termly report", "Signed off; budget on track.")],
+            actions: Vec::new(),
         },
+        today,
     )
     .await?;
     g::add_action(

@@ -8,6 +8,9 @@
 // - src/generated/documents.ts, the ids by operation name: the console sends only ids, so
 //   the bundle carries no query text and a server that runs trusted documents only still
 //   serves it.
+// Each document is validated against ../schema.graphql (the committed schema, which CI checks
+// against the server's), so an operation the server would refuse fails the build instead.
+import { buildSchema, parse, validate } from 'graphql';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'src', 'operations');
+const schema = buildSchema(readFileSync(join(root, '..', 'schema.graphql'), 'utf8'));
 const manifest = {};
 const ids = {};
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort()) {
@@ -23,6 +27,10 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort()
   const name = file.replace(/\.graphql$/, '');
   if (!match || match[2] !== name) {
     throw new Error(`${file}: must hold one operation named ${name}`);
+  }
+  const problems = validate(schema, parse(text, { noLocation: false }));
+  if (problems.length > 0) {
+    throw new Error(`${file} does not match schema.graphql:\n` + problems.map((p) => '  ' + p.message).join('\n'));
   }
   const id = 'sha256:' + createHash('sha256').update(text, 'utf8').digest('hex');
   manifest[id] = text;

@@ -7,6 +7,8 @@ import { session } from './session';
 import { SignIn } from './views/signin';
 import { AreaView, type Area } from './views/area';
 import { SchoolView } from './views/school';
+import { GovernorView } from './views/governor';
+import { PackView } from './views/pack';
 import { Status, useQuery } from './ui';
 
 session.takeFragment();
@@ -32,27 +34,37 @@ function useSignedIn(): boolean {
 interface Reach {
   areas: Area[];
   schools: number[];
+  /** Schools reached only through a govern scope (a governing body's member). */
+  governs: number[];
   admin: boolean;
 }
 
 function reachOf(scopes: string[], las: { code: number; name: string }[]): Reach {
   const areas: Area[] = [];
   const schools: number[] = [];
+  const governs: number[] = [];
   let admin = false;
   for (const s of scopes) {
     const [kind, id] = s.split(':');
     if (s === 'admin') admin = true;
     else if (kind === 'la') areas.push({ kind: 'la', id: Number(id), name: las.find((l) => l.code === Number(id))?.name ?? `LA ${id}` });
     else if (kind === 'trust') areas.push({ kind: 'trust', id: Number(id), name: `Trust ${id}` });
-    else if (kind === 'school') schools.push(Number(id));
+    else if (kind === 'school') {
+      schools.push(Number(id));
+      if (s.endsWith(':govern')) governs.push(Number(id));
+    }
   }
   if (admin) for (const l of las) areas.push({ kind: 'la', id: l.code, name: l.name });
-  return { areas, schools: [...new Set(schools)], admin };
+  const distinct = [...new Set(schools)];
+  // A school that only a govern scope reaches opens on its governance page.
+  const onlyGoverned = distinct.filter((u) => scopes.filter((s) => s.startsWith(`school:${u}:`)).every((s) => s.endsWith(':govern')));
+  return { areas, schools: distinct, governs: onlyGoverned.filter((u) => governs.includes(u)), admin };
 }
 
 function Home({ reach }: { reach: Reach }) {
   if (reach.areas.length === 1 && reach.schools.length === 0) return <AreaView area={reach.areas[0]} />;
-  if (reach.areas.length === 0 && reach.schools.length === 1) return <SchoolView urn={reach.schools[0]} />;
+  if (reach.areas.length === 0 && reach.schools.length === 1)
+    return reach.governs.includes(reach.schools[0]) ? <GovernorView urn={reach.schools[0]} /> : <SchoolView urn={reach.schools[0]} />;
   return (
     <>
       <h1>Where to?</h1>
@@ -69,7 +81,7 @@ function Home({ reach }: { reach: Reach }) {
         <ul class="columns">
           {reach.schools.map((u) => (
             <li>
-              <a href={`#/school/${u}`}>School {u}</a>
+              <a href={reach.governs.includes(u) ? `#/school/${u}/governance` : `#/school/${u}`}>School {u}</a>
             </li>
           ))}
         </ul>
@@ -97,7 +109,8 @@ function Console() {
           };
           page = <AreaView area={area} />;
         } else if (parts[0] === 'school') {
-          page = <SchoolView urn={Number(parts[1])} />;
+          const urn = Number(parts[1]);
+          page = parts[2] === 'governance' ? <GovernorView urn={urn} /> : parts[2] === 'pack' ? <PackView urn={urn} /> : <SchoolView urn={urn} />;
         } else {
           page = <Home reach={reach} />;
         }
@@ -112,7 +125,15 @@ function App() {
   const who = session.subject();
   return (
     <>
-      <a class="skip" href="#main">
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          // The fragment is the console's route: move focus without changing it.
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="bar">

@@ -88,8 +88,13 @@ export const STATUS_LABEL: Record<string, string> = {
   UNKNOWN: 'Unknown',
 };
 
+/** Words of the API's codes that stay in capitals (`SEN_GOVERNOR` is "SEN governor"). */
+const ACRONYMS = new Set(['SEN', 'SEND', 'SENCO', 'SENCOS', 'EHC', 'EHCP', 'NPQ', 'NASENCO', 'QTS', 'LA', 'URN', 'TRN', 'DFE']);
+
 export function humanise(code: string): string {
-  return STATUS_LABEL[code] ?? code.charAt(0) + code.slice(1).toLowerCase().replace(/_/g, ' ');
+  if (STATUS_LABEL[code]) return STATUS_LABEL[code];
+  const words = code.split('_').map((w, i) => (ACRONYMS.has(w) ? w : i === 0 ? w.charAt(0) + w.slice(1).toLowerCase() : w.toLowerCase()));
+  return words.join(' ');
 }
 
 export function formatDate(iso: string | null | undefined): string {

@@ -5,7 +5,9 @@
 // Each role's main path: an LA officer (tiles equal the API's counts, the deadlines table
 // filtered by status shows the API's rows, the CSV downloads), a school (a report with more
 // pupils with SEND than on roll shows the error beside that field and stores nothing; a
-// correct one is stored, then amended), the console with SENCO_TRUSTED_DOCUMENTS_ONLY, a
+// correct one is stored, then amended), a governor (a meeting with two actions recorded,
+// the report signed off, both in the printable pack), the console with
+// SENCO_TRUSTED_DOCUMENTS_ONLY, a
 // keyboard-only sign-in and submission, axe-core on every page, and a phone-sized screenshot
 // kept in web/tests/artifacts/.
 import { spawn } from 'node:child_process';
@@ -202,6 +204,71 @@ try {
     const after = await api(base, school, 'query($u: Int!, $y: Int!, $t: Term!) { termlyReport(schoolUrn: $u, academicYear: $y, term: $t) { version pupilsWithSend history { version } } }', { u: urn, y: Number(year), t: termName });
     assert.equal(after.termlyReport.version, first + 1);
     assert.equal(after.termlyReport.pupilsWithSend, 31);
+    await ctx.close();
+  });
+
+  await check('a governor: a meeting with two actions is recorded, the report signed off, the pack shows both', async () => {
+    const govScope = Object.keys(tokens).find((s) => s.startsWith('school:') && s.endsWith(':govern'));
+    assert.ok(govScope, 'the banner prints a governor token');
+    const gov = tokens[govScope];
+    const gUrn = Number(govScope.split(':')[1]);
+    const ctx = await browser.newContext({ bypassCSP: true });
+    const page = await ctx.newPage();
+    page.on('console', (m) => m.type() === 'error' && csp.push(m.text()));
+    await page.goto(`${base}/#token=${gov}`);
+    await page.getByRole('heading', { level: 1, name: /: governance$/ }).waitFor();
+    await axe(page, 'the governor view');
+    const stored = async () =>
+      (await api(base, gov, 'query($u: Int!) { school(urn: $u) { governorMeetings { totalCount } governanceActions { id } } }', { u: gUrn })).school;
+    const before = await stored();
+
+    // A due date five years out is refused beside its field, and nothing is stored.
+    await page.locator('#m-points-0').fill('The autumn figures; two EHC needs assessments waiting.');
+    await page.locator('#a-desc-0').fill('Review the provision map with class teachers');
+    await page.locator('#a-owner-0').fill('SENCO');
+    await page.locator('#a-due-0').fill('2099-01-01');
+    await page.getByRole('button', { name: 'Add an action' }).click();
+    await page.locator('#a-desc-1').fill('Observe a speech and language group');
+    await page.locator('#a-owner-1').fill('SEN governor');
+    const soon = new Date(Date.now() + 40 * 86400000).toISOString().slice(0, 10);
+    await page.locator('#a-due-1').fill(soon);
+    await page.getByRole('button', { name: 'Record the meeting' }).click();
+    await page.locator('#input-actions-0-dueOn-error').waitFor();
+    assert.equal(await page.locator('#a-due-0').getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(await stored(), before, 'a refused action stores neither it nor the meeting');
+
+    await page.locator('#a-due-0').fill(soon);
+    await page.getByRole('button', { name: 'Record the meeting' }).click();
+    await page.getByText('recorded with 2 actions').waitFor();
+    const after = await stored();
+    assert.equal(after.governorMeetings.totalCount, before.governorMeetings.totalCount + 1);
+    assert.equal(after.governanceActions.length, before.governanceActions.length + 2);
+    const register = page.locator('section[aria-labelledby="actions"] tbody');
+    await register.getByRole('cell', { name: 'Observe a speech and language group', exact: true }).waitFor();
+    await register.getByRole('cell', { name: 'Review the provision map with class teachers', exact: true }).waitFor();
+    // Following one up from the register.
+    await register.getByRole('button', { name: /Mark done\W+Review the provision map/ }).click();
+    await register.locator('tr', { hasText: 'Review the provision map' }).getByText('Done').waitFor();
+    const done = await api(base, gov, 'query($u: Int!) { school(urn: $u) { governanceActions(status: DONE) { description completedOn } } }', { u: gUrn });
+    assert.ok(done.school.governanceActions.some((a) => a.description === 'Review the provision map with class teachers' && a.completedOn));
+
+    await page.locator('#s-by').fill('Ruth Clarke');
+    await page.locator('#s-role').selectOption('SEN_GOVERNOR');
+    await page.getByRole('button', { name: 'Sign off the report' }).click();
+    await page.getByText(/Signed off version \d+ of the/).waitFor();
+    const signed = await api(base, gov, 'query($u: Int!) { school(urn: $u) { signOffs { document signedBy role current reportVersion academicYear term } termlyReports { academicYear term version } } }', { u: gUrn });
+    const mine = signed.school.signOffs.filter((o) => o.document === 'TERMLY_REPORT' && o.current && o.signedBy === 'Ruth Clarke');
+    assert.equal(mine.length, 1, JSON.stringify(signed.school.signOffs));
+    const report = signed.school.termlyReports.find((r) => r.academicYear === mine[0].academicYear && r.term === mine[0].term);
+    assert.equal(mine[0].reportVersion, report.version, 'the latest version is signed off');
+    assert.equal(mine[0].role, 'SEN_GOVERNOR');
+
+    await page.getByRole('link', { name: 'Governor pack' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Governor pack: / }).waitFor();
+    const pack = await page.locator('article.pack').innerText();
+    assert.match(pack, new RegExp(`\\(version ${mine[0].reportVersion}\\) was signed off on .* by Ruth Clarke`));
+    assert.ok(pack.includes('Observe a speech and language group'), 'the open actions are in the pack');
+    await axe(page, 'the governor pack');
     await ctx.close();
   });
 

@@ -744,6 +744,25 @@ pub struct RecordGovernorMeetingInput {
     pub items: Option<Vec<AgendaItemInput>>,
     /// When the next meeting is planned (after this one, within two years).
     pub next_meeting_on: Option<Date>,
+    /// The actions agreed at it (at most 50), recorded with it: if one is refused,
+    /// nothing is recorded.
+    pub actions: Option<Vec<MeetingActionInput>>,
+}
+
+/// An action agreed at a meeting that is being recorded; it starts `OPEN`.
+#[derive(InputObject)]
+pub struct MeetingActionInput {
+    /// The area of SEN provision it concerns (at most 200 characters).
+    pub area: Option<String>,
+    /// What is to be done (1 to 10,000 characters; no pupil data); shown only to the
+    /// school's and trust's readers.
+    pub description: String,
+    /// Who is to do it, by role (1 to 200 characters); shown to every reader of the school.
+    pub owner: String,
+    /// By when (up to five years ahead).
+    pub due_on: Date,
+    /// How success will be judged (at most 10,000 characters).
+    pub success_criteria: Option<String>,
 }
 
 /// Changes to a meeting's record; absent fields are left unchanged, a list given replaces
@@ -858,6 +877,34 @@ pub struct SignOffDocumentInput {
 
 fn bad(field: String) -> impl Fn(String) -> ApiError {
     move |m| ApiError::bad_input(field.clone(), m)
+}
+
+/// The actions given with a new meeting, validated with fields named `input.actions.{i}...`.
+fn meeting_actions(school_urn: i32, list: Vec<MeetingActionInput>) -> ApiResult<Vec<NewAction>> {
+    if list.len() > 50 {
+        return Err(ApiError::bad_input("input.actions", "at most 50 actions"));
+    }
+    list.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let f = |name: &str| format!("input.actions.{i}.{name}");
+            Ok(NewAction {
+                school_urn: Urn(school_urn),
+                meeting_id: None,
+                area: area(a.area, &f("area"))?,
+                description: required_text(&a.description, &f("description"))?,
+                owner: name(&a.owner, &f("owner"))?,
+                due_on: rules::due_on(a.due_on.0, today()).map_err(bad(f("dueOn")))?,
+                status: rules::ActionStatus::Open,
+                completed_on: None,
+                cost_pence: 0,
+                time_hours: 0.0,
+                success_criteria: text(a.success_criteria, &f("successCriteria"))?,
+                monitoring: None,
+                evaluation: None,
+            })
+        })
+        .collect()
 }
 
 fn name(v: &str, field: &str) -> ApiResult<String> {
@@ -1030,8 +1077,9 @@ impl GovernanceMutation {
             next_meeting_on: input.next_meeting_on.map(|d| d.0),
             attendees: attendees(input.attendees, "input.attendees")?,
             items: items(input.items.unwrap_or_default(), "input.items")?,
+            actions: meeting_actions(input.school_urn, input.actions.unwrap_or_default())?,
         };
-        let m = service::governance::record_meeting(&rc.db, &rc.principal, m)
+        let m = service::governance::record_meeting(&rc.db, &rc.principal, m, today())
             .await
             .map_err(|e| e.within("input"))?;
         let s = school_of(ctx, m.school_urn).await?;

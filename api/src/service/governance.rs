@@ -15,15 +15,20 @@ use crate::store::governance::{
 };
 use crate::store::scope;
 
-/// Records a SENCO-governor meeting.
-pub async fn record_meeting(db: &Db, p: &Principal, m: NewMeeting) -> ApiResult<Meeting> {
+/// Records a SENCO-governor meeting with the actions agreed at it, all or nothing.
+pub async fn record_meeting(
+    db: &Db,
+    p: &Principal,
+    m: NewMeeting,
+    today: NaiveDate,
+) -> ApiResult<Meeting> {
     scope::require_authenticated(p)?;
     super::write(
         db,
         p,
         "recordGovernorMeeting",
         Touched::Governance,
-        async |txn, log| governance::record_meeting(txn, p, log, m).await,
+        async |txn, log| governance::record_meeting(txn, p, log, m, today).await,
     )
     .await
 }

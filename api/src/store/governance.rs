@@ -98,6 +98,9 @@ pub struct NewMeeting {
     pub attendees: Vec<Attendee>,
     /// What was discussed.
     pub items: Vec<AgendaItem>,
+    /// The actions agreed at it, recorded with it in one transaction (their `meeting_id`
+    /// is set to the new meeting's).
+    pub actions: Vec<NewAction>,
 }
 
 /// Changes to a meeting; a list given replaces the stored one.
@@ -240,6 +243,7 @@ pub async fn record_meeting<C: ConnectionTrait>(
     p: &Principal,
     log: &mut audit::Journal,
     m: NewMeeting,
+    today: NaiveDate,
 ) -> ApiResult<Meeting> {
     scope::require_authenticated(p)?;
     let school = writable_school(
@@ -264,6 +268,16 @@ pub async fn record_meeting<C: ConnectionTrait>(
     };
     meeting.id = meeting.active()?.insert(db).await?.id;
     log.inserted(MEETING, meeting.id, &[school.urn], &meeting)?;
+    for (i, a) in m.actions.into_iter().enumerate() {
+        let a = NewAction {
+            school_urn: Urn(school.urn),
+            meeting_id: Some(meeting.id),
+            ..a
+        };
+        add_action(db, p, log, a, today)
+            .await
+            .map_err(|e| e.within(&format!("actions.{i}")))?;
+    }
     Ok(meeting)
 }
 

@@ -1,6 +1,6 @@
 // An LA's or a trust's view (SPEC 8): tiles from the API's count fields, the deadlines table,
 // compliance issues by severity, the termly summary over six terms, and the clusters.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { download } from '../api';
 import { TermChart } from '../chart';
 import { label, lastTerms, latestDue } from '../terms';
@@ -63,12 +63,26 @@ function Tiles({ area }: { area: Area }) {
 function Deadlines({ area }: { area: Area }) {
   const [status, setStatus] = useState('');
   const [projection, setProjection] = useState('');
+  const [typed, setTyped] = useState('');
+  const [name, setName] = useState('');
+  // The name filter follows typing after a short pause, not on every key.
+  useEffect(() => {
+    const t = window.setTimeout(() => {
+      if (typed.trim() !== name) {
+        setName(typed.trim());
+        setCursors([]);
+      }
+    }, 300);
+    return () => window.clearTimeout(t);
+  }, [typed]);
   const [cursors, setCursors] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const filter = { ...filters(area), ...(status ? { statuses: [status] } : {}), ...(projection ? { projections: [projection] } : {}) };
+  const filter = { ...filters(area), ...(status ? { statuses: [status] } : {}), ...(projection ? { projections: [projection] } : {}),
+    ...(name ? { schoolNameContains: name } : {}),
+  };
   const q = useQuery<any>('Deadlines', { filter, first: PAGE, after: cursors[cursors.length - 1] ?? null });
   const csv = () =>
-    download('deadlines', { ...exportQuery(area), statuses: status || undefined, projections: projection || undefined }).catch((e) =>
+    download('deadlines', { ...exportQuery(area), statuses: status || undefined, projections: projection || undefined, schoolNameContains: name || undefined }).catch((e) =>
       setError(String(e.message ?? e)),
     );
   return (
@@ -102,6 +116,8 @@ function Deadlines({ area }: { area: Area }) {
             <option value={s}>{humanise(s)}</option>
           ))}
         </select>
+        <label for="deadline-school">School name</label>
+        <input id="deadline-school" type="search" value={typed} onInput={(e) => setTyped((e.target as HTMLInputElement).value)} />
         <button type="button" onClick={csv}>
           Download CSV
         </button>

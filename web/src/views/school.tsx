@@ -241,7 +241,7 @@ export function SchoolView({ urn }: { urn: number }) {
             <p class="muted">
               URN {s.urn}; {s.localAuthority.name}
               {s.trust && `; ${s.trust.name}`}; {humanise(s.phase)}; {s.numberOnRoll ?? '—'} on roll.{' '}
-              <a href={`#/school/${s.urn}/pack`}>Governor pack</a>
+              <a href={`#/school/${s.urn}/governance`}>Governance</a> · <a href={`#/school/${s.urn}/pack`}>Governor pack</a>
             </p>
             <Section title="SENCOs" id="sencos">
               {current.length === 0 ? (

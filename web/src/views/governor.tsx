@@ -10,11 +10,24 @@ import { todayInLondon } from '../terms';
 
 const NO_PUPIL_DATA = 'No pupil names or other pupil data: these records are seen by the school, its trust and the LA.';
 
+/** The error the API gave for `name` or a field within it (`input.attendees.0.name`). */
+function errorAt(errors: ApiError[], name: string): ApiError | undefined {
+  return errors.find((x) => x.field === name || x.field?.startsWith(`${name}.`));
+}
+
+const errorId = (name: string) => `${name.replace(/\W/g, '-')}-error`;
+
+/** The attributes that tie a control to its error, when it has one. */
+function invalid(errors: ApiError[], name: string) {
+  const e = errorAt(errors, name);
+  return e ? { 'aria-invalid': 'true' as const, 'aria-describedby': errorId(name) } : {};
+}
+
 function FieldError({ errors, name }: { errors: ApiError[]; name: string }) {
-  const e = errors.find((x) => x.field === name || x.field?.startsWith(`${name}.`) || x.field?.startsWith(`${name}[`));
+  const e = errorAt(errors, name);
   return e ? (
-    <p class="field-error" id={`${name.replace(/\W/g, '-')}-error`}>
-      {e.message.replace(/^input\.[\w.[\]]+:\s*/, '')}
+    <p class="field-error" id={errorId(name)}>
+      {e.message.replace(/^input\.[\w.]+:\s*/, '')}
     </p>
   ) : null;
 }
@@ -40,21 +53,36 @@ function MeetingForm({ urn, onSaved }: { urn: number; onSaved: () => void }) {
         const [name, ...role] = l.split(',');
         return { name: name.trim(), role: role.join(',').trim() || 'Attendee' };
       });
+    // The meeting and its actions go in one request, so a refused action stores nothing.
+    const rows = actions.map((a, i) => ({ a, i })).filter(({ a }) => a.description.trim() || a.owner.trim() || a.dueOn);
+    const undated = rows.filter(({ a }) => !a.dueOn).map(({ i }) => ({ code: 'BAD_USER_INPUT', field: `input.actions.${i}.dueOn`, message: `Action ${i + 1}: give the date it is due by.` }));
+    if (undated.length > 0) {
+      setErrors(undated);
+      return;
+    }
+    const agreed = rows.map(({ a }) => a);
+    // The API numbers the actions it was sent; the form numbers every row, blank ones too.
+    const onForm = (e: ApiError): ApiError => {
+      const m = /^input\.actions\.(\d+)(\..*)$/.exec(e.field ?? '');
+      return m ? { ...e, field: `input.actions.${rows[Number(m[1])].i}${m[2]}` } : e;
+    };
     try {
       const m = await run<any>('RecordGovernorMeeting', {
-        input: { schoolUrn: urn, heldOn, attendees: people, items: items.filter((i) => i.title.trim()), nextMeetingOn: nextOn || null },
+        input: {
+          schoolUrn: urn,
+          heldOn,
+          attendees: people,
+          items: items.filter((i) => i.title.trim()),
+          nextMeetingOn: nextOn || null,
+          actions: agreed.map((a) => ({ description: a.description, owner: a.owner, dueOn: a.dueOn })),
+        },
       });
-      const id = m.recordGovernorMeeting.id;
-      let n = 0;
-      for (const a of actions.filter((x) => x.description.trim() || x.owner.trim())) {
-        await run('AddGovernanceAction', { input: { schoolUrn: urn, meetingId: id, description: a.description, owner: a.owner, dueOn: a.dueOn } });
-        n++;
-      }
+      const n = m.recordGovernorMeeting.actions.length;
       setSaved(`Meeting of ${formatDate(heldOn)} recorded with ${n} ${n === 1 ? 'action' : 'actions'}.`);
       setActions([{ description: '', owner: '', dueOn: '' }]);
       onSaved();
     } catch (err) {
-      setErrors(err instanceof RequestFailed ? err.errors : [{ message: String(err), code: 'ERROR' }]);
+      setErrors(err instanceof RequestFailed ? err.errors.map(onForm) : [{ message: String(err), code: 'ERROR' }]);
     }
   };
   return (
@@ -63,21 +91,28 @@ function MeetingForm({ urn, onSaved }: { urn: number; onSaved: () => void }) {
         <legend>Record a meeting</legend>
         <div class="field">
           <label for="m-held">Held on</label>
-          <input id="m-held" type="date" value={heldOn} onInput={(e) => setHeldOn((e.target as HTMLInputElement).value)} />
+          <input id="m-held" type="date" value={heldOn} {...invalid(errors, 'input.heldOn')} onInput={(e) => setHeldOn((e.target as HTMLInputElement).value)} />
           <FieldError errors={errors} name="input.heldOn" />
         </div>
         <div class="field">
           <label for="m-attendees">Attendees, one a line: name, role</label>
-          <textarea id="m-attendees" rows={3} value={attendees} aria-describedby="m-attendees-hint" onInput={(e) => setAttendees((e.target as HTMLTextAreaElement).value)} />
+          <textarea
+            id="m-attendees"
+            rows={3}
+            value={attendees}
+            aria-describedby={errorAt(errors, 'input.attendees') ? `m-attendees-hint ${errorId('input.attendees')}` : 'm-attendees-hint'}
+            aria-invalid={errorAt(errors, 'input.attendees') ? 'true' : 'false'} onInput={(e) => setAttendees((e.target as HTMLTextAreaElement).value)} />
           <p class="hint" id="m-attendees-hint">{NO_PUPIL_DATA}</p>
           <FieldError errors={errors} name="input.attendees" />
         </div>
         {items.map((it, i) => (
           <div class="field">
             <label for={`m-item-${i}`}>Agenda item {i + 1}</label>
-            <input id={`m-item-${i}`} value={it.title} onInput={(e) => setItems(items.map((x, j) => (j === i ? { ...x, title: (e.target as HTMLInputElement).value } : x)))} />
+            <input id={`m-item-${i}`} value={it.title} {...invalid(errors, `input.items.${i}.title`)} onInput={(e) => setItems(items.map((x, j) => (j === i ? { ...x, title: (e.target as HTMLInputElement).value } : x)))} />
+            <FieldError errors={errors} name={`input.items.${i}.title`} />
             <label for={`m-points-${i}`}>Key points</label>
             <textarea id={`m-points-${i}`} rows={2} value={it.keyPoints} aria-describedby="m-attendees-hint" onInput={(e) => setItems(items.map((x, j) => (j === i ? { ...x, keyPoints: (e.target as HTMLTextAreaElement).value } : x)))} />
+            <FieldError errors={errors} name={`input.items.${i}.keyPoints`} />
           </div>
         ))}
         <button type="button" class="link" onClick={() => setItems([...items, { title: '', keyPoints: '' }])}>
@@ -90,23 +125,24 @@ function MeetingForm({ urn, onSaved }: { urn: number; onSaved: () => void }) {
         {actions.map((a, i) => (
           <div class="field">
             <label for={`a-desc-${i}`}>Action {i + 1}</label>
-            <input id={`a-desc-${i}`} value={a.description} onInput={(e) => setActions(actions.map((x, j) => (j === i ? { ...x, description: (e.target as HTMLInputElement).value } : x)))} />
+            <input id={`a-desc-${i}`} value={a.description} {...invalid(errors, `input.actions.${i}.description`)} onInput={(e) => setActions(actions.map((x, j) => (j === i ? { ...x, description: (e.target as HTMLInputElement).value } : x)))} />
+            <FieldError errors={errors} name={`input.actions.${i}.description`} />
             <label for={`a-owner-${i}`}>By whom (action {i + 1})</label>
-            <input id={`a-owner-${i}`} value={a.owner} onInput={(e) => setActions(actions.map((x, j) => (j === i ? { ...x, owner: (e.target as HTMLInputElement).value } : x)))} />
+            <input id={`a-owner-${i}`} value={a.owner} {...invalid(errors, `input.actions.${i}.owner`)} onInput={(e) => setActions(actions.map((x, j) => (j === i ? { ...x, owner: (e.target as HTMLInputElement).value } : x)))} />
+            <FieldError errors={errors} name={`input.actions.${i}.owner`} />
             <label for={`a-due-${i}`}>By when (action {i + 1})</label>
-            <input id={`a-due-${i}`} type="date" value={a.dueOn} onInput={(e) => setActions(actions.map((x, j) => (j === i ? { ...x, dueOn: (e.target as HTMLInputElement).value } : x)))} />
+            <input id={`a-due-${i}`} type="date" value={a.dueOn} {...invalid(errors, `input.actions.${i}.dueOn`)} onInput={(e) => setActions(actions.map((x, j) => (j === i ? { ...x, dueOn: (e.target as HTMLInputElement).value } : x)))} />
+            <FieldError errors={errors} name={`input.actions.${i}.dueOn`} />
           </div>
         ))}
         <button type="button" class="link" onClick={() => setActions([...actions, { description: '', owner: '', dueOn: '' }])}>
           Add an action
         </button>
-        <FieldError errors={errors} name="input.description" />
-        <FieldError errors={errors} name="input.owner" />
-        <FieldError errors={errors} name="input.dueOn" />
+        <FieldError errors={errors} name="input.actions" />
       </fieldset>
       <div class="field">
         <label for="m-next">Next meeting</label>
-        <input id="m-next" type="date" value={nextOn} onInput={(e) => setNextOn((e.target as HTMLInputElement).value)} />
+        <input id="m-next" type="date" value={nextOn} {...invalid(errors, 'input.nextMeetingOn')} onInput={(e) => setNextOn((e.target as HTMLInputElement).value)} />
         <FieldError errors={errors} name="input.nextMeetingOn" />
       </div>
       {errors.length > 0 && (
@@ -262,7 +298,7 @@ export function GovernorView({ urn }: { urn: number }) {
                       ))}
                     </ul>
                     <p>
-                      {node.actions.length} actions agreed; {node.carriedForward.length} carried forward; next meeting {formatDate(node.nextMeetingOn)}.
+                      {node.actions.length} {node.actions.length === 1 ? 'action' : 'actions'} agreed; {node.carriedForward.length} carried forward; next meeting {formatDate(node.nextMeetingOn)}.
                     </p>
                   </li>
                 ))}
