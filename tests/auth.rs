@@ -980,3 +980,137 @@ fn decode_b64url_json(s: &str) -> Value {
     }
     serde_json::from_slice(&out).unwrap()
 }
+
+// ---------------------------------------------------------------------------------------
+// An OpenID Connect provider's keys (SENCO_OIDC_ISSUER), fetched through its discovery
+// document. The browser sign-in through a real provider is in web/tests/console.mjs.
+// ---------------------------------------------------------------------------------------
+
+/// A stand-in for an OpenID provider's two public documents: its discovery document and
+/// the key set it names, which the test can change (a key rotation).
+struct Provider {
+    issuer: String,
+    jwks: std::sync::Arc<std::sync::Mutex<Value>>,
+}
+
+async fn provider(keys: &[&str]) -> Provider {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let jwks = std::sync::Arc::new(std::sync::Mutex::new(published(keys)));
+    let served = jwks.clone();
+    let discovery = json!({ "issuer": issuer, "jwks_uri": format!("{issuer}/jwks"),
+        "authorization_endpoint": format!("{issuer}/auth"), "token_endpoint": format!("{issuer}/token") });
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || {
+                let d = discovery.clone();
+                async move { axum::Json(d) }
+            }),
+        )
+        .route(
+            "/jwks",
+            axum::routing::get(move || {
+                let j = served.lock().unwrap().clone();
+                async move { axum::Json(j) }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Provider { issuer, jwks }
+}
+
+/// The fixture's public keys with these kids, as a provider publishes them (with an
+/// encryption key beside them, which must be passed over).
+fn published(kids: &[&str]) -> Value {
+    let all: Value = serde_json::from_slice(&read_fixture("jwks.json")).unwrap();
+    let mut keys: Vec<Value> = all["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| kids.contains(&k["kid"].as_str().unwrap()))
+        .cloned()
+        .collect();
+    let mut enc = keys.first().cloned().unwrap_or(json!({}));
+    enc["kid"] = json!("an-encryption-key");
+    enc["use"] = json!("enc");
+    keys.push(enc);
+    json!({ "keys": keys })
+}
+
+#[tokio::test]
+async fn an_openid_providers_tokens_are_verified_with_the_keys_its_discovery_names() {
+    let p = provider(&[ED_KID]).await;
+    let s =
+        TestServer::start_with(&[("SENCO_JWT_SECRET", ""), ("SENCO_OIDC_ISSUER", &p.issuer)]).await;
+    let with_iss = |sub: &str, iss: Value| claims_with(sub, "la:202:read", "iss", iss);
+    let good = sign(
+        Algorithm::EdDSA,
+        Some(ED_KID),
+        &ed_key(),
+        &with_iss("officer@la", json!(p.issuer)),
+    );
+    let viewer = assert_accepted(&s, &good, "officer@la").await;
+    assert_eq!(viewer["scopes"], json!(["la:202:read"]));
+    // The provider's keys vouch only for the provider's own tokens.
+    for iss in [Value::Null, json!("https://elsewhere.example")] {
+        let t = sign(
+            Algorithm::EdDSA,
+            Some(ED_KID),
+            &ed_key(),
+            &with_iss("x", iss),
+        );
+        assert_refused(&s, &t).await;
+    }
+    // A key the provider has not published is refused, and is accepted once the provider
+    // publishes it (a rotation), without a restart.
+    let rotated = sign(
+        Algorithm::RS256,
+        Some(RSA_KID),
+        &rsa_key(),
+        &with_iss("rotated@la", json!(p.issuer)),
+    );
+    assert_refused(&s, &rotated).await;
+    *p.jwks.lock().unwrap() = published(&[ED_KID, RSA_KID]);
+    let mut accepted = false;
+    for _ in 0..40 {
+        // Each refusal of an unknown kid asks for the keys again (at most every 5 s).
+        let (status, _) = s.post(Some(&rotated), VIEWER, json!({})).await;
+        if status == 200 {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(accepted, "the rotated key was never fetched");
+    assert_accepted(&s, &rotated, "rotated@la").await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_server_whose_openid_issuer_does_not_answer_refuses_to_start_and_says_why() {
+    let dir = std::env::temp_dir().join(format!("senco-oidc-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_senco-oversight"))
+        .arg("serve")
+        .current_dir(&dir)
+        .env("SENCO_BIND", "127.0.0.1:0")
+        .env("SENCO_JWT_SECRET", "")
+        .env("SENCO_DEMO", "false")
+        .env("SENCO_OIDC_ISSUER", &dead)
+        .env(
+            "SENCO_DATABASE_URL",
+            format!("sqlite://{}/x.db?mode=rwc", dir.display()),
+        )
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SENCO_OIDC_ISSUER") && err.contains("/.well-known/openid-configuration"),
+        "{err}"
+    );
+}

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
@@ -14,6 +15,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Secret};
+
+mod oidc;
+pub use oidc::OidcKeys;
 
 /// Clock skew allowed on `exp` and `nbf`.
 pub const LEEWAY_SECONDS: u64 = 60;
@@ -24,11 +28,15 @@ struct Key {
     kid: Option<String>,
     algorithm: Algorithm,
     key: DecodingKey,
+    /// The `iss` its tokens must carry, when the key is an OpenID provider's; otherwise
+    /// `SENCO_JWT_ISSUER` applies.
+    issuer: Option<String>,
 }
 
-/// Verifies bearer tokens against the configured keys.
+/// Verifies bearer tokens against the configured keys, and the OpenID provider's.
 pub struct Verifier {
     keys: Vec<Key>,
+    oidc: Option<Arc<OidcKeys>>,
     audience: String,
     issuer: Option<String>,
 }
@@ -76,12 +84,39 @@ impl Verifier {
     /// Builds the verifier from configuration, reading key files. `demo_secret` is used when
     /// no key is configured and demo mode allowed the start.
     pub fn from_config(config: &Config, demo_secret: Option<&Secret>) -> anyhow::Result<Self> {
+        Self::build(config, demo_secret, None)
+    }
+
+    /// [`Verifier::from_config`], with the keys of the OpenID provider `SENCO_OIDC_ISSUER`
+    /// names, fetched now and kept fresh by a task that runs as long as the runtime.
+    pub async fn load(config: &Config, demo_secret: Option<&Secret>) -> anyhow::Result<Self> {
+        let oidc = match &config.oidc_issuer {
+            Some(issuer) => {
+                let keys = Arc::new(
+                    OidcKeys::discover(issuer)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("SENCO_OIDC_ISSUER: {e}"))?,
+                );
+                tokio::spawn(keys.clone().keep_fresh());
+                Some(keys)
+            }
+            None => None,
+        };
+        Self::build(config, demo_secret, oidc)
+    }
+
+    fn build(
+        config: &Config,
+        demo_secret: Option<&Secret>,
+        oidc: Option<Arc<OidcKeys>>,
+    ) -> anyhow::Result<Self> {
         let mut keys = Vec::new();
         if let Some(secret) = config.jwt_secret.as_ref().or(demo_secret) {
             keys.push(Key {
                 kid: None,
                 algorithm: Algorithm::HS256,
                 key: DecodingKey::from_secret(secret.expose().as_bytes()),
+                issuer: None,
             });
         }
         if let Some(path) = &config.jwt_public_key_file {
@@ -95,11 +130,12 @@ impl Verifier {
                     .map_err(|e| anyhow::anyhow!("SENCO_JWKS_FILE: {}: {e}", path.display()))?,
             );
         }
-        if keys.is_empty() {
+        if keys.is_empty() && oidc.is_none() {
             anyhow::bail!("SENCO_JWT_SECRET: no verification key configured");
         }
         Ok(Self {
             keys,
+            oidc,
             audience: config.jwt_audience.clone(),
             issuer: config.jwt_issuer.clone(),
         })
@@ -117,15 +153,26 @@ impl Verifier {
             return Err(invalid("token too large"));
         }
         let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(e.to_string()))?;
+        let provider = self.oidc.as_ref().map(|o| o.keys());
+        let all = || {
+            self.keys
+                .iter()
+                .chain(provider.iter().flat_map(|keys| keys.iter()))
+        };
         // A `kid` naming a configured key selects that key alone; a `kid` naming none may
         // still match a key that has no id (the shared secret or a PEM key), never a JWKS key.
         let kid_known = header
             .kid
             .as_ref()
-            .is_some_and(|kid| self.keys.iter().any(|k| k.kid.as_ref() == Some(kid)));
-        let candidates: Vec<&Key> = self
-            .keys
-            .iter()
+            .is_some_and(|kid| all().any(|k| k.kid.as_ref() == Some(kid)));
+        if header.kid.is_some()
+            && !kid_known
+            && let Some(o) = &self.oidc
+        {
+            // Perhaps the provider has rotated its keys: fetch them again soon.
+            o.mark_stale();
+        }
+        let candidates: Vec<&Key> = all()
             .filter(|k| k.algorithm == header.alg)
             .filter(|k| match &header.kid {
                 Some(kid) if kid_known => k.kid.as_ref() == Some(kid),
@@ -139,19 +186,19 @@ impl Verifier {
                 header.alg, header.kid
             )));
         }
-        let mut validation = Validation::new(header.alg);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_nbf = true;
-        validation.validate_exp = true;
-        validation.set_audience(&[&self.audience]);
-        let mut required = vec!["exp", "sub", "aud"];
-        if let Some(iss) = &self.issuer {
-            validation.set_issuer(&[iss]);
-            required.push("iss");
-        }
-        validation.set_required_spec_claims(&required);
         let mut last = invalid("no key verified the token");
         for key in candidates {
+            let mut validation = Validation::new(header.alg);
+            validation.leeway = LEEWAY_SECONDS;
+            validation.validate_nbf = true;
+            validation.validate_exp = true;
+            validation.set_audience(&[&self.audience]);
+            let mut required = vec!["exp", "sub", "aud"];
+            if let Some(iss) = key.issuer.as_ref().or(self.issuer.as_ref()) {
+                validation.set_issuer(&[iss]);
+                required.push("iss");
+            }
+            validation.set_required_spec_claims(&required);
             match jsonwebtoken::decode::<Claims>(token, &key.key, &validation) {
                 Ok(data) => {
                     let exp = data.claims.exp.unwrap_or_default() as i64;
@@ -199,6 +246,7 @@ fn pem_keys(path: &Path) -> anyhow::Result<Vec<Key>> {
             kid: None,
             algorithm,
             key,
+            issuer: None,
         });
     }
     if keys.is_empty() {
@@ -209,36 +257,65 @@ fn pem_keys(path: &Path) -> anyhow::Result<Vec<Key>> {
 
 fn jwks_keys(path: &Path) -> anyhow::Result<Vec<Key>> {
     let set: JwkSet = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-    let mut keys = Vec::new();
-    for jwk in &set.keys {
-        let algorithm = match (&jwk.common.key_algorithm, &jwk.algorithm) {
-            (Some(alg), _) => alg.to_string().parse::<Algorithm>()?,
-            (None, AlgorithmParameters::RSA(_)) => Algorithm::RS256,
-            (None, AlgorithmParameters::EllipticCurve(ec)) => match ec.curve {
-                EllipticCurve::P384 => Algorithm::ES384,
-                _ => Algorithm::ES256,
-            },
-            (None, AlgorithmParameters::OctetKeyPair(_)) => Algorithm::EdDSA,
-            (None, AlgorithmParameters::OctetKey(_)) => {
-                anyhow::bail!("symmetric keys are not accepted from a JWKS file")
-            }
-        };
-        if matches!(
-            algorithm,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-        ) {
-            anyhow::bail!("symmetric keys are not accepted from a JWKS file");
-        }
-        keys.push(Key {
-            kid: jwk.common.key_id.clone(),
-            algorithm,
-            key: DecodingKey::from_jwk(jwk)?,
-        });
-    }
+    let keys = signing_keys(&set, true, None)?;
     if keys.is_empty() {
         anyhow::bail!("the JWKS has no keys");
     }
     Ok(keys)
+}
+
+/// The signature keys of `set`. `strict` (a file the operator wrote) refuses any key it
+/// cannot use; otherwise (a provider's published set) keys for encryption, symmetric keys
+/// and unknown algorithms are passed over. `issuer` is the `iss` their tokens must carry.
+fn signing_keys(set: &JwkSet, strict: bool, issuer: Option<&str>) -> anyhow::Result<Vec<Key>> {
+    let mut keys = Vec::new();
+    for jwk in &set.keys {
+        if !strict
+            && (matches!(
+                jwk.common.public_key_use,
+                Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+            ) || matches!(jwk.algorithm, AlgorithmParameters::OctetKey(_)))
+        {
+            continue;
+        }
+        let key = match signing_key(jwk, issuer) {
+            Ok(k) => k,
+            Err(e) if strict => return Err(e),
+            Err(e) => {
+                tracing::debug!(kid = ?jwk.common.key_id, "passing over a key: {e}");
+                continue;
+            }
+        };
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+fn signing_key(jwk: &jsonwebtoken::jwk::Jwk, issuer: Option<&str>) -> anyhow::Result<Key> {
+    let algorithm = match (&jwk.common.key_algorithm, &jwk.algorithm) {
+        (Some(alg), _) => alg.to_string().parse::<Algorithm>()?,
+        (None, AlgorithmParameters::RSA(_)) => Algorithm::RS256,
+        (None, AlgorithmParameters::EllipticCurve(ec)) => match ec.curve {
+            EllipticCurve::P384 => Algorithm::ES384,
+            _ => Algorithm::ES256,
+        },
+        (None, AlgorithmParameters::OctetKeyPair(_)) => Algorithm::EdDSA,
+        (None, AlgorithmParameters::OctetKey(_)) => {
+            anyhow::bail!("symmetric keys are not accepted from a JWKS")
+        }
+    };
+    if matches!(
+        algorithm,
+        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+    ) {
+        anyhow::bail!("symmetric keys are not accepted from a JWKS");
+    }
+    Ok(Key {
+        kid: jwk.common.key_id.clone(),
+        algorithm,
+        key: DecodingKey::from_jwk(jwk)?,
+        issuer: issuer.map(str::to_owned),
+    })
 }
 
 /// The secret the `token` subcommand and the demo banner sign with: the configured one,
@@ -247,7 +324,7 @@ pub fn signing_secret(config: &Config) -> anyhow::Result<Option<Secret>> {
     if let Some(s) = &config.jwt_secret {
         return Ok(Some(s.clone()));
     }
-    if config.demo && !config.has_verification_key() {
+    if config.demo && !config.has_local_key() {
         return Ok(Some(load_or_create_secret(&config.demo_secret_path())?));
     }
     Ok(None)

@@ -287,7 +287,7 @@ async fn migrated(config: &Config) -> anyhow::Result<Db> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let secret = crate::auth::signing_secret(&config)?;
-    let demo_secret = if config.has_verification_key() {
+    let demo_secret = if config.has_local_key() {
         None
     } else {
         secret.clone()

@@ -72,6 +72,9 @@ pub struct Config {
     pub oidc_issuer: Option<String>,
     /// `SENCO_OIDC_CLIENT_ID`: the console's client id at that provider.
     pub oidc_client_id: Option<String>,
+    /// `SENCO_OIDC_SCOPES`: the scopes the console asks that provider for besides `openid`
+    /// (the provider decides which it grants, and they reach the token's `scope` claim).
+    pub oidc_scopes: Option<String>,
     /// `SENCO_TRUSTED_DOCUMENTS`, read and checked at start-up; the web console's own
     /// operations when unset.
     pub trusted_documents: std::sync::Arc<crate::trusted::TrustedDocuments>,
@@ -240,6 +243,7 @@ impl Config {
             }),
             oidc_issuer: get("SENCO_OIDC_ISSUER"),
             oidc_client_id: get("SENCO_OIDC_CLIENT_ID"),
+            oidc_scopes: get("SENCO_OIDC_SCOPES"),
             trusted_documents_only: parse_bool(&get, "SENCO_TRUSTED_DOCUMENTS_ONLY", false)?,
             request_timeout: Duration::from_millis(timeout_ms),
             db_max_connections: parse(&get, "SENCO_DB_MAX_CONNECTIONS", "8")?,
@@ -264,8 +268,9 @@ impl Config {
         if !config.has_verification_key() && !config.demo {
             return Err(bad(
                 "SENCO_JWT_SECRET",
-                "no verification key: set SENCO_JWT_SECRET, SENCO_JWT_PUBLIC_KEY_FILE or \
-                 SENCO_JWKS_FILE (or SENCO_DEMO=true for a development start)",
+                "no verification key: set SENCO_JWT_SECRET, SENCO_JWT_PUBLIC_KEY_FILE, \
+                 SENCO_JWKS_FILE or SENCO_OIDC_ISSUER (or SENCO_DEMO=true for a development \
+                 start)",
             ));
         }
         Ok(config)
@@ -273,6 +278,12 @@ impl Config {
 
     /// Whether any verification key is configured.
     pub fn has_verification_key(&self) -> bool {
+        self.has_local_key() || self.oidc_issuer.is_some()
+    }
+
+    /// Whether a key of this server's own configuration is set (not an OpenID provider's):
+    /// without one, demo mode signs its banner tokens with a generated secret.
+    pub fn has_local_key(&self) -> bool {
         self.jwt_secret.is_some() || self.jwt_public_key_file.is_some() || self.jwks_file.is_some()
     }
 

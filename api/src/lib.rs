@@ -84,7 +84,7 @@ impl AppState {
         db.warm_up()
             .await
             .map_err(|e| anyhow::anyhow!("SENCO_DATABASE_URL: cannot open the pool: {e}"))?;
-        let verifier = Verifier::from_config(&config, demo_secret.as_ref())?;
+        let verifier = Verifier::load(&config, demo_secret.as_ref()).await?;
         Ok(Self {
             schema: graphql::build_schema(&config),
             config: Arc::new(config),

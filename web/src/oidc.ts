@@ -9,6 +9,8 @@ export interface OidcConfig {
   issuer: string;
   clientId: string;
   audience?: string;
+  /** Scopes to ask for besides `openid` (SENCO_OIDC_SCOPES). */
+  scope?: string | null;
 }
 
 interface Discovery {
@@ -41,6 +43,12 @@ function random(n: number): string {
   return base64url(crypto.getRandomValues(new Uint8Array(n)));
 }
 
+/** The API as an RFC 8707 resource indicator: only an absolute URI can be one, so an audience
+ * such as the default `senco-oversight` is left for the provider to map to its resource. */
+function resourceOf(c: OidcConfig): string | null {
+  return c.audience && /^[a-z][a-z0-9+.-]*:/i.test(c.audience) ? c.audience : null;
+}
+
 function redirectUri(): string {
   return `${window.location.origin}/`;
 }
@@ -55,12 +63,13 @@ export async function beginOidc(c: OidcConfig): Promise<void> {
     response_type: 'code',
     client_id: c.clientId,
     redirect_uri: redirectUri(),
-    scope: 'openid',
+    scope: ['openid', c.scope ?? ''].join(' ').trim(),
     state,
     code_challenge: challenge,
     code_challenge_method: 'S256',
   });
-  if (c.audience) params.set('resource', c.audience);
+  const target = resourceOf(c);
+  if (target) params.set('resource', target);
   window.location.assign(`${d.authorization_endpoint}?${params}`);
 }
 
@@ -84,7 +93,7 @@ export async function finishOidc(c: OidcConfig): Promise<void> {
       redirect_uri: redirectUri(),
       client_id: c.clientId,
       code_verifier: verifier,
-      ...(c.audience ? { resource: c.audience } : {}),
+      ...(resourceOf(c) ? { resource: resourceOf(c)! } : {}),
     }),
   });
   const body = await r.json().catch(() => null);

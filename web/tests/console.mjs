@@ -12,6 +12,7 @@
 // kept in web/tests/artifacts/.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { startProvider } from './oidc-provider.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -29,9 +31,9 @@ const ARTIFACTS = join(here, 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
 /** Starts `serve` in demo mode on a fresh SQLite database; resolves with its address and banner tokens. */
-function startServer(extraEnv = {}) {
+function startServer(extraEnv = {}, bind = '127.0.0.1:0') {
   const dir = mkdtempSync(join(tmpdir(), 'senco-console-'));
-  const env = { ...process.env, SENCO_BIND: '127.0.0.1:0', RUST_LOG: 'warn', ...extraEnv };
+  const env = { ...process.env, SENCO_BIND: bind, RUST_LOG: 'warn', ...extraEnv };
   for (const k of ['SENCO_DATABASE_URL', 'SENCO_JWT_SECRET', 'SENCO_DEMO', 'SENCO_TRUSTED_DOCUMENTS']) delete env[k];
   const child = spawn(BIN, ['serve'], {
     cwd: dir,
@@ -338,6 +340,48 @@ await check('with SENCO_TRUSTED_DOCUMENTS_ONLY the console keeps working', async
     await ctx.close();
   } finally {
     only.stop();
+  }
+});
+
+await check('sign-in through a real OpenID Connect provider (authorization code with PKCE)', async () => {
+  // The console's address must be known before the provider starts (its redirect URI).
+  const port = await new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
+  const consoleUrl = `http://127.0.0.1:${port}/`;
+  const idp = await startProvider({ clientId: 'senco-console', redirectUri: consoleUrl, audience: 'senco-oversight', grantable: 'la:202:read' });
+  const srv = await startServer(
+    { SENCO_OIDC_ISSUER: idp.issuer, SENCO_OIDC_CLIENT_ID: 'senco-console', SENCO_OIDC_SCOPES: 'la:202:read' },
+    `127.0.0.1:${port}`,
+  );
+  try {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(consoleUrl);
+    await page.getByRole('button', { name: /^Sign in with 127\.0\.0\.1:/ }).click();
+    // The provider's own login and consent pages.
+    await page.locator('input[name="login"]').fill('officer@camden.example');
+    await page.locator('input[name="password"]').fill('any');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Camden' }).waitFor({ timeout: 20000 });
+    assert.equal(new URL(page.url()).search, '', 'the code is removed from the address');
+    const token = await page.evaluate(() => sessionStorage.getItem('senco.token'));
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+    assert.equal(claims.iss, idp.issuer);
+    assert.equal(claims.aud, 'senco-oversight');
+    assert.equal(claims.scope, 'la:202:read');
+    assert.equal((await page.locator('.who').innerText()).includes('officer@camden.example'), true);
+    // The provider's token works against the API like any other, and its scope holds.
+    const me = await api(srv.base, token, '{ viewer { sub scopes } }');
+    assert.deepEqual(me.viewer, { sub: 'officer@camden.example', scopes: ['la:202:read'] });
+    await ctx.close();
+  } finally {
+    srv.stop();
+    await idp.stop();
   }
 });
 

@@ -108,6 +108,7 @@ pub async fn console_config(State(state): State<AppState>) -> Response {
             "issuer": issuer,
             "clientId": client_id,
             "audience": state.config.jwt_audience,
+            "scope": state.config.oidc_scopes,
         }),
         _ => serde_json::Value::Null,
     };
