@@ -151,6 +151,16 @@ try {
     const csv = readFileSync(await download.path(), 'utf8');
     const lines = csv.replace(/^\uFEFF/, '').trim().split('\r\n');
     assert.equal(lines.length - 1, n('OVERDUE'), 'one CSV row per overdue SENCO');
+
+    // Narrowed by school name as well: the API's total for the same filter.
+    await page.locator('#deadline-status').selectOption('');
+    const fragment = 'primary school 1000';
+    const named = await api(base, la, 'query($t: String) { qualificationDeadlines(filter: {laCode: 202, schoolNameContains: $t}, first: 0) { totalCount } }', { t: fragment });
+    assert.ok(named.qualificationDeadlines.totalCount > 0 && named.qualificationDeadlines.totalCount < d.qualificationDeadlines.statusCounts.reduce((a, c) => a + c.count, 0));
+    await page.locator('#deadline-school').fill(fragment);
+    await page.getByText(`${named.qualificationDeadlines.totalCount} SENCO appointments`).waitFor();
+    const shown = await page.locator('section[aria-labelledby="deadlines"] tbody tr').allInnerTexts();
+    assert.ok(shown.length > 0 && shown.every((r) => r.toLowerCase().includes(fragment)), shown.join('\n'));
     await ctx.close();
     const audit = await browser.newContext({ bypassCSP: true });
     const a = await audit.newPage();
