@@ -281,10 +281,18 @@ async fn each_change_event_arrives_once_with_a_valid_signature() {
     let (hook, secret) = create_webhook(&s, &la, &rx.url, json!([])).await;
 
     let (appointment, person) = appoint(&s, &la, 100001, "2025-09-01").await;
+    let q = s
+        .ok(
+            &la,
+            "mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { id } }",
+            json!({ "i": { "personId": person, "kind": "NPQ_SENCO", "startedOn": "2025-11-01" } }),
+        )
+        .await;
+    // The course completed: a change to the qualification is announced as well.
     s.ok(
         &la,
-        "mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { id } }",
-        json!({ "i": { "personId": person, "kind": "NPQ_SENCO", "startedOn": "2025-11-01" } }),
+        "mutation($i: UpdateQualificationInput!) { updateQualification(input: $i) { id } }",
+        json!({ "i": { "qualificationId": q["recordQualification"]["id"], "completedOn": "2026-06-30" } }),
     )
     .await;
     s.ok(
@@ -311,9 +319,21 @@ async fn each_change_event_arrives_once_with_a_valid_signature() {
     assert_eq!(code, "CONFLICT");
 
     let mut got = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..5 {
         got.push(rx.next().await);
     }
+    let recorded: Vec<Value> = got
+        .iter()
+        .map(|r| r.json())
+        .filter(|e| e["type"] == "QUALIFICATION_RECORDED")
+        .collect();
+    assert_eq!(recorded.len(), 2, "recorded, then updated: {recorded:?}");
+    let updated: Vec<&Value> = recorded
+        .iter()
+        .filter(|e| e["data"]["updated"] == true)
+        .collect();
+    assert_eq!(updated.len(), 1, "{recorded:?}");
+    assert_eq!(updated[0]["data"]["completedOn"], "2026-06-30");
     let by_type: HashMap<String, Value> = got
         .iter()
         .map(|r| (r.json()["type"].as_str().unwrap().to_string(), r.json()))
@@ -354,7 +374,7 @@ async fn each_change_event_arrives_once_with_a_valid_signature() {
     assert_eq!(by_type["TERMLY_REPORT_SUBMITTED"]["data"]["version"], 1);
     verify_independently(&secret, &got);
 
-    let delivered = settled(&s, &la, &hook, "DELIVERED", 4).await;
+    let delivered = settled(&s, &la, &hook, "DELIVERED", 5).await;
     assert!(delivered.iter().all(|d| d["attempts"] == 1));
     assert!(rx.pending().is_empty(), "each event arrived once");
 }
@@ -715,6 +735,17 @@ async fn ws_init(ws: &mut Ws, token: &str) -> Message {
     ws_next(ws, 10).await
 }
 
+/// The next `next` (or `error`) message for the subscription `id`, passing over others.
+async fn ws_answer(ws: &mut Ws, id: &str) -> Value {
+    loop {
+        let m = ws_next(ws, 20).await;
+        let v: Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+        if v["id"] == id && (v["type"] == "next" || v["type"] == "error") {
+            return v;
+        }
+    }
+}
+
 fn close_code(m: &Message) -> u16 {
     match m {
         Message::Close(Some(f)) => f.code.into(),
@@ -934,4 +965,92 @@ async fn sign_offs_overdue_actions_and_at_risk_projections_are_announced_once() 
         .collect();
     assert_eq!(ours.len(), 1, "raised once over two runs: {at_risk:?}");
     assert_eq!(ours[0]["mustRegisterBy"], "2027-10-01");
+}
+
+#[tokio::test]
+async fn with_trusted_documents_only_the_socket_runs_only_trusted_subscriptions() {
+    let doc = "subscription Appointed { events(types: [SENCO_APPOINTED]) { type school { urn } } }";
+    let id = api::trusted::id_of(doc);
+    let file = std::env::temp_dir().join(format!("senco-trusted-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, json!({ id.clone(): doc }).to_string()).unwrap();
+    let path = file.display().to_string();
+    let mut env = FAST.to_vec();
+    env.push(("SENCO_TRUSTED_DOCUMENTS", &path));
+    env.push(("SENCO_TRUSTED_DOCUMENTS_ONLY", "true"));
+    let s = TestServer::start_with(&env).await;
+    small_world(&s).await;
+    let subscribe = async |ws: &mut Ws, sub: &str, payload: Value| {
+        ws.send(Message::text(
+            json!({ "id": sub, "type": "subscribe", "payload": payload }).to_string(),
+        ))
+        .await
+        .unwrap();
+    };
+    let mut ws = ws_connect(&s).await;
+    let ack = ws_init(&mut ws, &token("dashboard", "la:202:read")).await;
+    assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack:?}");
+    // Free text, even of a harmless subscription, is refused for an LA token...
+    subscribe(
+        &mut ws,
+        "free",
+        json!({ "query": "subscription { events { type } }" }),
+    )
+    .await;
+    let v = ws_answer(&mut ws, "free").await;
+    assert_eq!(
+        v["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{v}"
+    );
+    // ...as is an id no document has...
+    subscribe(
+        &mut ws,
+        "unknown",
+        json!({ "extensions": { "documentId": "sha256:00" } }),
+    )
+    .await;
+    let v = ws_answer(&mut ws, "unknown").await;
+    assert_eq!(
+        v["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{v}"
+    );
+    // ...while the trusted document, by id, runs and is told of a change.
+    subscribe(
+        &mut ws,
+        "trusted",
+        json!({ "extensions": { "documentId": id } }),
+    )
+    .await;
+    for _ in 0..500 {
+        if s.state.db.events.subscribers() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        s.state.db.events.subscribers() > 0,
+        "the subscription began"
+    );
+    appoint(&s, &admin(), 100001, "2025-09-01").await;
+    let v = ws_answer(&mut ws, "trusted").await;
+    assert_eq!(v["payload"]["data"]["events"]["school"]["urn"], 100001);
+    // An admin may still send text.
+    let mut ws = ws_connect(&s).await;
+    ws_init(&mut ws, &admin()).await;
+    subscribe(
+        &mut ws,
+        "admin",
+        json!({ "query": "subscription { events { type } }" }),
+    )
+    .await;
+    let before = s.state.db.events.subscribers();
+    let mut began = false;
+    for _ in 0..500 {
+        if s.state.db.events.subscribers() > before {
+            began = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(began, "the admin's subscription began");
+    std::fs::remove_file(&file).ok();
 }

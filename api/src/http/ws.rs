@@ -38,7 +38,65 @@ struct Limited {
     config: Arc<crate::config::Config>,
 }
 
+/// An error answer with `extensions.code`.
+fn refused(code: &str, message: &str) -> async_graphql::Response {
+    let mut e = async_graphql::ServerError::new(message, None);
+    let mut x = async_graphql::ErrorExtensionValues::default();
+    x.set("code", code);
+    e.extensions = Some(x);
+    async_graphql::Response::from_errors(vec![e])
+}
+
 impl Limited {
+    /// The trusted-documents rule of `/graphql` (SPEC 6), on the socket: a subscription may
+    /// name a trusted document by `extensions.documentId` instead of sending `query`; with
+    /// `SENCO_TRUSTED_DOCUMENTS_ONLY`, query text is accepted from a token other than
+    /// `admin` only when it is one of the trusted documents, character for character.
+    fn trusted(
+        &self,
+        request: &mut async_graphql::Request,
+        session: Option<&Data>,
+    ) -> Option<async_graphql::Response> {
+        let docs = &self.config.trusted_documents;
+        if let Some(id) = request.extensions.get("documentId") {
+            let async_graphql::Value::String(id) = id else {
+                return Some(refused(
+                    "BAD_USER_INPUT",
+                    "extensions.documentId must be a string",
+                ));
+            };
+            if !request.query.is_empty() {
+                return Some(refused(
+                    "BAD_USER_INPUT",
+                    "send either query or extensions.documentId, not both",
+                ));
+            }
+            let Some(text) = docs.get(id) else {
+                return Some(refused(
+                    "NOT_FOUND",
+                    "no trusted document has that documentId",
+                ));
+            };
+            request.query = text.to_owned();
+            return None;
+        }
+        if !self.config.trusted_documents_only {
+            return None;
+        }
+        let admin = session
+            .and_then(|d| d.get(&std::any::TypeId::of::<RequestContext>()))
+            .and_then(|b| b.downcast_ref::<RequestContext>())
+            .is_some_and(|rc| rc.principal.admin);
+        if admin || docs.get(&crate::trusted::id_of(&request.query)).is_some() {
+            return None;
+        }
+        Some(refused(
+            "FORBIDDEN",
+            "this server runs only trusted documents for your token: send \
+             extensions.documentId of one instead of query text",
+        ))
+    }
+
     fn refusal(&self, request: &mut async_graphql::Request) -> Option<async_graphql::Response> {
         use async_graphql::parser::types::{DocumentOperations, OperationType};
         let shape = super::Shape::of_request(request);
@@ -75,7 +133,9 @@ impl async_graphql::Executor for Limited {
         &self,
         mut request: async_graphql::Request,
     ) -> impl std::future::Future<Output = async_graphql::Response> + Send {
-        let refused = self.refusal(&mut request);
+        let refused = self
+            .trusted(&mut request, None)
+            .or_else(|| self.refusal(&mut request));
         let schema = self.schema.clone();
         async move {
             match refused {
@@ -90,7 +150,10 @@ impl async_graphql::Executor for Limited {
         mut request: async_graphql::Request,
         session_data: Option<Arc<Data>>,
     ) -> futures::stream::BoxStream<'static, async_graphql::Response> {
-        match self.refusal(&mut request) {
+        let refused = self
+            .trusted(&mut request, session_data.as_deref())
+            .or_else(|| self.refusal(&mut request));
+        match refused {
             Some(r) => futures::stream::once(async move { r }).boxed(),
             None => async_graphql::Executor::execute_stream(&self.schema, request, session_data),
         }

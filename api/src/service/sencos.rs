@@ -145,21 +145,7 @@ pub async fn record_qualification(
 ) -> ApiResult<qualification::Model> {
     staff_write(db, p, "recordQualification", async |txn, log| {
         let q = sencos::record_qualification(txn, p, log, input).await?;
-        // One event for each school where the person holds or held an appointment: those
-        // whose readers may see the person's qualifications.
-        for urn in log.schools_of("qualification", q.id) {
-            log.raise(
-                EventType::QualificationRecorded,
-                Some(urn),
-                json!({
-                    "qualificationId": q.id.to_string(),
-                    "personId": q.person_id.to_string(),
-                    "kind": q.kind,
-                    "startedOn": q.started_on,
-                    "completedOn": q.completed_on,
-                }),
-            );
-        }
+        announce_qualification(log, &q, false);
         let person = q.person_id;
         Ok((q, person))
     })
@@ -175,10 +161,32 @@ pub async fn update_qualification(
 ) -> ApiResult<qualification::Model> {
     staff_write(db, p, "updateQualification", async |txn, log| {
         let q = sencos::update_qualification(txn, p, log, id, patch).await?;
+        announce_qualification(log, &q, true);
         let person = q.person_id;
         Ok((q, person))
     })
     .await
+}
+
+/// `QUALIFICATION_RECORDED`, once for each school where the person holds or held an
+/// appointment (those whose readers may see the person's qualifications), for a course
+/// recorded or, with `"updated": true`, changed (completed, say).
+fn announce_qualification(log: &mut Journal, q: &qualification::Model, updated: bool) {
+    for urn in log.schools_of("qualification", q.id) {
+        log.raise(
+            EventType::QualificationRecorded,
+            Some(urn),
+            json!({
+                "qualificationId": q.id.to_string(),
+                "personId": q.person_id.to_string(),
+                "kind": q.kind,
+                "startedOn": q.started_on,
+                "completedOn": q.completed_on,
+                "expectedCompletionOn": q.expected_completion_on,
+                "updated": updated,
+            }),
+        );
+    }
 }
 
 /// The whole deadlines list `q` selects as of `as_of`, kept while no staff or reference
