@@ -252,7 +252,7 @@ impl Config {
                 "SENCO_SQLITE_BUSY_TIMEOUT_MS",
                 "10000",
             )?),
-            max_client_connections: parse(&get, "SENCO_MAX_CONNECTIONS", "1024")?,
+            max_client_connections: parse(&get, "SENCO_MAX_CONNECTIONS", "4096")?,
             cluster_thresholds,
             webhook_allow_private: parse_bool(&get, "SENCO_WEBHOOK_ALLOW_PRIVATE", false)?,
             webhook_backoff: Backoff {

@@ -332,7 +332,7 @@ pub struct RunStats {
 const MUTATION: &str = "mutation Submit($input: SubmitTermlyReportInput!) { \
     submitTermlyReport(input: $input) { id version } }";
 
-fn submission(urn: i32, year: i32, term: &str, version: i32, n: u64) -> Value {
+pub(crate) fn submission(urn: i32, year: i32, term: &str, version: i32, n: u64) -> Value {
     // Figures vary with each amendment so every version differs from the one before.
     let roll = 200 + (n % 50) as i64;
     let mut input = json!({

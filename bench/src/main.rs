@@ -21,6 +21,7 @@
 mod compare;
 mod dataset;
 mod direct;
+mod events;
 mod load;
 mod peer;
 mod report;
@@ -114,6 +115,10 @@ impl Args {
     fn selected(&self, key: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|p| key.starts_with(p.as_str()))
     }
+}
+
+fn tiny_scale(args: &Args) -> bool {
+    args.scale == Scale::Tiny
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -482,6 +487,50 @@ async fn bench_one(
         peer.as_ref().ok().copied(),
     )
     .await;
+    // The event figures last, so that their webhook and subscriptions touch nothing else.
+    let events = if outcome.is_ok() && args.selected("events") {
+        log(format!(
+            "{name}: events: webhook delivery lag, then fan-out to subscriptions"
+        ));
+        let (rate, subscribers, fanout_rate) = if tiny_scale(args) {
+            (50.0, 50, 10.0)
+        } else {
+            (500.0, 1000, 20.0)
+        };
+        match events::measure(
+            &srv,
+            &data,
+            secret,
+            rate,
+            subscribers,
+            fanout_rate,
+            duration,
+        )
+        .await
+        {
+            Ok(e) => {
+                log(format!(
+                    "    webhook: {} of {} delivered, {:.0}/s, lag p99 {:.0} ms; fan-out to {}: {} of {} received, p99 {:.0} ms, RSS {:.1} MB",
+                    e.delivered,
+                    e.submitted,
+                    e.achieved_rate,
+                    e.lag.p99,
+                    e.subscribers,
+                    e.fanout_received,
+                    e.fanout_events * e.subscribers,
+                    e.fanout.p99,
+                    e.rss_peak_kib as f64 / 1024.0
+                ));
+                Ok(e)
+            }
+            Err(e) => {
+                log(format!("    events failed: {e:#}"));
+                Err(format!("failed: {e:#}"))
+            }
+        }
+    } else {
+        Err("not run: left out by --only".to_string())
+    };
     let end_memory = srv.memory();
     let status = srv.stop().await?;
     log(format!("{name}: server stopped ({status})"));
@@ -548,6 +597,7 @@ async fn bench_one(
             (None, Ok(_)) => Some("not run".to_string()),
         },
         peer: peer_run,
+        events,
         server_log_lines: server_log.len(),
         server_log_sample: server_log
             .iter()

@@ -74,6 +74,9 @@ pub struct DbReport {
     pub peer: Option<PeerRun>,
     /// Why it did not (starting "not run"), when it did not.
     pub peer_skipped: Option<String>,
+    /// The webhook delivery and subscription fan-out figures (issue 19), or why they were
+    /// not measured.
+    pub events: Result<crate::events::EventsRun, String>,
     /// Lines the server logged (at `warn` or above).
     pub server_log_lines: usize,
     /// The first few of them.
@@ -763,7 +766,60 @@ pub fn verdicts(db: &DbReport) -> Vec<(String, bool, String)> {
         met,
         text,
     ));
+    out.extend(events_verdicts(db));
     out
+}
+
+/// The SPEC 7 event targets (issue 19): the webhook keeps up with the submission rate
+/// (every acknowledged submission delivered, lag p99 <= 2 s, the rate reached), and the
+/// subscriptions fit the memory target with fan-out p99 <= 1 s.
+fn events_verdicts(db: &DbReport) -> Vec<(String, bool, String)> {
+    let lag_label = "Webhook deliveries keep up with 500 submissions a second, each with a \
+                     subscriber: delivery lag p99 <= 2 s"
+        .to_string();
+    let fan_label = "1,000 open subscriptions fit the memory target (<= 150 MB) with event \
+                     fan-out p99 <= 1 s"
+        .to_string();
+    let e = match &db.events {
+        Ok(e) => e,
+        Err(why) => {
+            return vec![
+                (lag_label, false, why.clone()),
+                (fan_label, false, why.clone()),
+            ];
+        }
+    };
+    let lag_met = e.submitted > 0
+        && e.delivered == e.submitted
+        && e.lag.p99 <= 2000.0
+        && e.achieved_rate >= 0.95 * e.offered_rate;
+    let lag_text = format!(
+        "{} of {} acknowledged submissions delivered; {:.0} a second offered, {:.0} reached; \
+         lag p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        e.delivered, e.submitted, e.offered_rate, e.achieved_rate, e.lag.p50, e.lag.p99, e.lag.max
+    );
+    let due = e.fanout_events * e.subscribers;
+    let fan_met = e.fanout_events > 0
+        && e.fanout_received == due
+        && e.fanout.p99 <= 1000.0
+        && e.rss_peak_kib.max(e.rss_subscribed_kib) <= 150 * 1024;
+    let fan_text = format!(
+        "{} subscriptions, {} events, {} of {} messages received; fan-out p50 {:.0} ms, p99 \
+         {:.0} ms, max {:.0} ms; RSS {:.1} MB with them open, peak {:.1} MB during the fan-out",
+        e.subscribers,
+        e.fanout_events,
+        e.fanout_received,
+        due,
+        e.fanout.p50,
+        e.fanout.p99,
+        e.fanout.max,
+        mb(e.rss_subscribed_kib),
+        mb(e.rss_peak_kib)
+    );
+    vec![
+        (lag_label, lag_met, lag_text),
+        (fan_label, fan_met, fan_text),
+    ]
 }
 
 /// The peer's version as run, else the version the benchmark pins.
@@ -1003,6 +1059,51 @@ fn render_peer(o: &mut String, db: &DbReport) {
 }
 
 /// The database's own time beside the server's, per page and concurrency.
+fn render_events(o: &mut String, db: &DbReport) {
+    let e = match &db.events {
+        Ok(e) => e,
+        Err(why) => {
+            let _ = writeln!(o, "Events (issue 19): {why}.\n");
+            return;
+        }
+    };
+    let _ = writeln!(
+        o,
+        "### Events: webhook delivery and live fan-out (issue 19)\n\n\
+         A webhook for `TERMLY_REPORT_SUBMITTED` to a receiver in the benchmark's process, \
+         then `submitTermlyReport` offered at {:.0} a second by 32 writers (each its own \
+         school, the term in progress): {} acknowledged ({:.0} a second), {} refused or \
+         failed, {} delivered. Delivery lag, from each submission's answer to its delivery \
+         arriving: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms.\n\n\
+         Then {} WebSocket subscriptions (`graphql-transport-ws`, each its own LA token) held \
+         open: server RSS {:.1} MB with them open. {} submissions at the LA's schools reached \
+         {} of the {} messages due; fan-out lag from the answer to each subscriber's receipt: \
+         p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; peak RSS {:.1} MB.{}\n",
+        e.offered_rate,
+        e.submitted,
+        e.achieved_rate,
+        e.submit_errors,
+        e.delivered,
+        e.lag.p50,
+        e.lag.p99,
+        e.lag.max,
+        e.subscribers,
+        mb(e.rss_subscribed_kib),
+        e.fanout_events,
+        e.fanout_received,
+        e.fanout_events * e.subscribers,
+        e.fanout.p50,
+        e.fanout.p99,
+        e.fanout.max,
+        mb(e.rss_peak_kib),
+        if e.samples.is_empty() {
+            String::new()
+        } else {
+            format!(" Errors seen: {}", e.samples.join(" | "))
+        }
+    );
+}
+
 fn render_own_time(o: &mut String, db: &DbReport) {
     let find = |k: &str| db.scenarios.iter().find(|s| s.key == k);
     let _ = writeln!(
@@ -1360,6 +1461,7 @@ pub fn render(ctx: &Context, dbs: &[DbReport], notes: Option<&str>) -> String {
         render_own_time(&mut o, db);
         render_peer(&mut o, db);
         render_restarts(&mut o, db);
+        render_events(&mut o, db);
         let _ = writeln!(
             o,
             "- Submissions: {} acknowledged, {} stored, {} lost{}",

@@ -303,6 +303,8 @@ impl Server {
             .env("SENCO_JWT_SECRET", secret)
             .env("SENCO_DEMO", "false")
             .env("SENCO_GRAPHIQL", "false")
+            // The events measurement's webhook receiver is on loopback.
+            .env("SENCO_WEBHOOK_ALLOW_PRIVATE", "true")
             .env("SENCO_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
             .env("NO_COLOR", "1")
