@@ -1030,6 +1030,16 @@ async fn with_trusted_documents_only_the_socket_runs_only_trusted_subscriptions(
         s.state.db.events.subscribers() > 0,
         "the subscription began"
     );
+    for _ in 0..500 {
+        if s.state.db.events.is_listening() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        s.state.db.events.is_listening(),
+        "the replica hears commits"
+    );
     appoint(&s, &admin(), 100001, "2025-09-01").await;
     let v = ws_answer(&mut ws, "trusted").await;
     assert_eq!(v["payload"]["data"]["events"]["school"]["urn"], 100001);
@@ -1053,4 +1063,100 @@ async fn with_trusted_documents_only_the_socket_runs_only_trusted_subscriptions(
     }
     assert!(began, "the admin's subscription began");
     std::fs::remove_file(&file).ok();
+}
+
+#[tokio::test]
+async fn settled_deliveries_and_old_change_events_are_pruned_and_nothing_else() {
+    use entity::{event, webhook, webhook_delivery};
+    use sea_orm::{ActiveModelTrait, Set};
+    let s = TestServer::start_with(FAST).await;
+    let db = &s.state.db;
+    let old = chrono::Utc::now() - chrono::Duration::days(120);
+    let recent = chrono::Utc::now() - chrono::Duration::days(10);
+    let hook = webhook::ActiveModel {
+        url: Set("http://127.0.0.1:9/".into()),
+        types: Set("[]".into()),
+        secret: Set("whsec_AAAA".into()),
+        created_by: Set("test".into()),
+        scopes: Set("admin".into()),
+        active: Set(true),
+        created_at: Set(old),
+        updated_at: Set(old),
+        ..Default::default()
+    }
+    .insert(&db.conn)
+    .await
+    .unwrap();
+    let ev = async |at: chrono::DateTime<chrono::Utc>, key: Option<&str>| {
+        event::ActiveModel {
+            kind: Set("SENCO_APPOINTED".into()),
+            occurred_at: Set(at),
+            school_urn: Set(None),
+            data: Set("{}".into()),
+            dedup_key: Set(key.map(str::to_owned)),
+            ..Default::default()
+        }
+        .insert(&db.conn)
+        .await
+        .unwrap()
+        .id
+    };
+    let delivery = async |event_id: i64, status: &str, at: chrono::DateTime<chrono::Utc>| {
+        webhook_delivery::ActiveModel {
+            webhook_id: Set(hook.id),
+            event_id: Set(event_id),
+            status: Set(status.into()),
+            attempts: Set(1),
+            created_at: Set(at),
+            next_attempt_at: Set(at),
+            ..Default::default()
+        }
+        .insert(&db.conn)
+        .await
+        .unwrap()
+        .id
+    };
+    let old_delivered = ev(old, None).await;
+    let d1 = delivery(old_delivered, "DELIVERED", old).await;
+    let old_failed = ev(old, None).await;
+    let d2 = delivery(old_failed, "FAILED", old).await;
+    let old_pending = ev(old, None).await;
+    let d3 = delivery(old_pending, "PENDING", old).await;
+    let old_bare = ev(old, None).await;
+    let old_reminder = ev(old, Some("QUALIFICATION_OVERDUE:1:2026-01-01")).await;
+    let new_delivered = ev(recent, None).await;
+    let d4 = delivery(new_delivered, "DELIVERED", recent).await;
+    let new_bare = ev(recent, None).await;
+
+    let before = chrono::Utc::now() - chrono::Duration::days(90);
+    let p = api::events::prune_before(db, before).await.unwrap();
+    assert_eq!((p.deliveries, p.events), (2, 3), "{p:?}");
+    let mut events: Vec<i64> = event::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    events.sort_unstable();
+    let mut want = vec![old_pending, old_reminder, new_delivered, new_bare];
+    want.sort_unstable();
+    assert_eq!(
+        events, want,
+        "kept: the pending one's event, the reminder, the recent ones"
+    );
+    let _ = (old_delivered, old_failed, old_bare);
+    let mut deliveries: Vec<i64> = webhook_delivery::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    deliveries.sort_unstable();
+    assert_eq!(deliveries, vec![d3, d4]);
+    let _ = (d1, d2);
+    // Run again: nothing more to remove.
+    let again = api::events::prune_before(db, before).await.unwrap();
+    assert_eq!((again.deliveries, again.events), (0, 0));
 }

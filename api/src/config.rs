@@ -104,6 +104,9 @@ pub struct Config {
     /// `SENCO_REMINDERS`: whether this process runs the daily reminders (default true; tests
     /// that run a chosen day themselves turn it off).
     pub reminders: bool,
+    /// `SENCO_EVENT_RETENTION_DAYS`: settled webhook deliveries and change events older
+    /// than this are removed (default 90; 0 keeps everything).
+    pub event_retention_days: u32,
 }
 
 /// A configuration value that cannot be used; the message names the variable.
@@ -261,6 +264,7 @@ impl Config {
             },
             reminder_time,
             reminders: parse_bool(&get, "SENCO_REMINDERS", true)?,
+            event_retention_days: parse(&get, "SENCO_EVENT_RETENTION_DAYS", "90")?,
         };
         if config.db_max_connections == 0 {
             return Err(bad("SENCO_DB_MAX_CONNECTIONS", "must be at least 1"));

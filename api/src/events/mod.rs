@@ -157,11 +157,13 @@ pub fn start(state: &AppState) -> Workers {
                 }
             }
         };
+        let retention = state.config.event_retention_days;
         tokio::join!(
             listen,
             live::fan_out(db.clone(), rx),
             delivery::Deliverer::new(&state.config).run(db.clone()),
             reminders,
+            prune(db.clone(), retention),
         );
     });
     Workers(vec![task])
@@ -169,6 +171,54 @@ pub fn start(state: &AppState) -> Workers {
 
 /// The workers' own pool (the requests' one for an in-memory SQLite database, which a
 /// second pool would not see), sharing the requests' bus.
+/// How often settled deliveries and old change events are removed.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// Removes, a minute after start and then every [`PRUNE_EVERY`], what
+/// `store::events::prune` removes that is older than `days` (never, when 0). Every replica
+/// may do it: a row two remove at once is removed once.
+async fn prune(db: Db, days: u32) {
+    if days == 0 {
+        return;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    loop {
+        let before = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+        match prune_before(&db, before).await {
+            Ok(p) if p.deliveries + p.events > 0 => tracing::info!(
+                deliveries = p.deliveries,
+                events = p.events,
+                days,
+                "removed settled deliveries and change events past their retention"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "pruning old events failed"),
+        }
+        tokio::time::sleep(PRUNE_EVERY).await;
+    }
+}
+
+/// Removes everything `store::events::prune_batch` removes older than `before`, a batch
+/// per write transaction (so SQLite's other writers wait for one batch at most).
+pub async fn prune_before(
+    db: &Db,
+    before: chrono::DateTime<chrono::Utc>,
+) -> crate::error::ApiResult<crate::store::events::Pruned> {
+    let mut all = crate::store::events::Pruned::default();
+    loop {
+        let w = db.begin_write().await?;
+        let p = crate::store::events::prune_batch(w.txn(), before).await?;
+        w.commit(crate::freshness::Touched::Nothing).await?;
+        all.deliveries += p.deliveries;
+        all.events += p.events;
+        if p.deliveries < crate::store::events::PRUNE_BATCH
+            && p.events < crate::store::events::PRUNE_BATCH
+        {
+            return Ok(all);
+        }
+    }
+}
+
 async fn worker_db(state: &AppState) -> Db {
     if state.config.database_url.contains(":memory:") {
         return state.db.clone();

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use entity::{event, school, webhook, webhook_delivery};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, Statement,
 };
 
 use crate::domain::events::{DeliveryStatus, EventType};
@@ -249,4 +250,73 @@ mod tests {
         );
         assert_eq!(Raised::parse("x,7"), (vec![7], false));
     }
+}
+
+/// What [`prune`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Deliveries settled (delivered or failed) before the cut-off.
+    pub deliveries: u64,
+    /// Change events before the cut-off with no delivery left.
+    pub events: u64,
+}
+
+/// Rows removed by one statement of [`prune_batch`], so that no statement holds the write
+/// lock for long.
+pub const PRUNE_BATCH: u64 = 5_000;
+
+/// Removes up to [`PRUNE_BATCH`] of each of what is older than `before` and settled:
+/// deliveries `DELIVERED` or `FAILED` created before it, then change events that occurred
+/// before it and have no delivery left. A delivery still pending or retrying is kept, and so
+/// is its event. Reminder events are kept whatever their age: they are the record that each
+/// reminder was raised once per subject and occasion (the unique `dedup_key`), one row per
+/// occasion. Call it until it removes nothing.
+pub async fn prune_batch<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> ApiResult<Pruned> {
+    let mut pruned = Pruned::default();
+    let ids: Vec<i64> = webhook_delivery::Entity::find()
+        .select_only()
+        .column(webhook_delivery::Column::Id)
+        .filter(webhook_delivery::Column::Status.is_in([
+            DeliveryStatus::Delivered.as_str(),
+            DeliveryStatus::Failed.as_str(),
+        ]))
+        .filter(webhook_delivery::Column::CreatedAt.lt(before))
+        .order_by_asc(webhook_delivery::Column::Id)
+        .limit(PRUNE_BATCH)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !ids.is_empty() {
+        pruned.deliveries = webhook_delivery::Entity::delete_many()
+            .filter(webhook_delivery::Column::Id.is_in(ids))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    let ids: Vec<i64> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .filter(event::Column::OccurredAt.lt(before))
+        .filter(event::Column::DedupKey.is_null())
+        .filter(
+            event::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(webhook_delivery::Column::EventId)
+                    .from(webhook_delivery::Entity)
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(event::Column::Id)
+        .limit(PRUNE_BATCH)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !ids.is_empty() {
+        pruned.events = event::Entity::delete_many()
+            .filter(event::Column::Id.is_in(ids))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(pruned)
 }
