@@ -986,39 +986,6 @@ fn decode_b64url_json(s: &str) -> Value {
 // document. The browser sign-in through a real provider is in web/tests/console.mjs.
 // ---------------------------------------------------------------------------------------
 
-/// A stand-in for an OpenID provider's two public documents: its discovery document and
-/// the key set it names, which the test can change (a key rotation).
-struct Provider {
-    issuer: String,
-    jwks: std::sync::Arc<std::sync::Mutex<Value>>,
-}
-
-async fn provider(keys: &[&str]) -> Provider {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let jwks = std::sync::Arc::new(std::sync::Mutex::new(published(keys)));
-    let served = jwks.clone();
-    let discovery = json!({ "issuer": issuer, "jwks_uri": format!("{issuer}/jwks"),
-        "authorization_endpoint": format!("{issuer}/auth"), "token_endpoint": format!("{issuer}/token") });
-    let app = axum::Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            axum::routing::get(move || {
-                let d = discovery.clone();
-                async move { axum::Json(d) }
-            }),
-        )
-        .route(
-            "/jwks",
-            axum::routing::get(move || {
-                let j = served.lock().unwrap().clone();
-                async move { axum::Json(j) }
-            }),
-        );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Provider { issuer, jwks }
-}
-
 /// The fixture's public keys with these kids, as a provider publishes them (with an
 /// encryption key beside them, which must be passed over).
 fn published(kids: &[&str]) -> Value {
@@ -1039,7 +1006,7 @@ fn published(kids: &[&str]) -> Value {
 
 #[tokio::test]
 async fn an_openid_providers_tokens_are_verified_with_the_keys_its_discovery_names() {
-    let p = provider(&[ED_KID]).await;
+    let p = oidc_provider(published(&[ED_KID])).await;
     let s =
         TestServer::start_with(&[("SENCO_JWT_SECRET", ""), ("SENCO_OIDC_ISSUER", &p.issuer)]).await;
     let with_iss = |sub: &str, iss: Value| claims_with(sub, "la:202:read", "iss", iss);

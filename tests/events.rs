@@ -1101,6 +1101,8 @@ async fn settled_deliveries_and_old_change_events_are_pruned_and_nothing_else() 
         .unwrap()
         .id
     };
+    // Not due for another attempt, so the server's deliverer leaves them alone meanwhile.
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
     let delivery = async |event_id: i64, status: &str, at: chrono::DateTime<chrono::Utc>| {
         webhook_delivery::ActiveModel {
             webhook_id: Set(hook.id),
@@ -1108,7 +1110,7 @@ async fn settled_deliveries_and_old_change_events_are_pruned_and_nothing_else() 
             status: Set(status.into()),
             attempts: Set(1),
             created_at: Set(at),
-            next_attempt_at: Set(at),
+            next_attempt_at: Set(later),
             ..Default::default()
         }
         .insert(&db.conn)

@@ -309,21 +309,26 @@ async fn the_console_settings_name_the_oidc_provider_only_when_one_is_configured
     let plain: serde_json::Value = get(&s, "/console/config.json").await.json().await.unwrap();
     assert_eq!(plain["oidc"], serde_json::Value::Null, "{plain}");
     s.stop().await;
+    // The server reads the provider's keys at start, so the provider must answer.
+    let keys: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(repo_root().join("tests/fixtures/keys/jwks.json")).unwrap(),
+    )
+    .unwrap();
+    let idp = oidc_provider(keys).await;
     let s = TestServer::start_with(&[
-        ("SENCO_OIDC_ISSUER", "https://login.example.org/realms/la"),
+        ("SENCO_OIDC_ISSUER", &idp.issuer),
         ("SENCO_OIDC_CLIENT_ID", "senco-console"),
+        ("SENCO_OIDC_SCOPES", "la:202:read"),
     ])
     .await;
     let with: serde_json::Value = get(&s, "/console/config.json").await.json().await.unwrap();
-    assert_eq!(
-        with["oidc"]["issuer"],
-        "https://login.example.org/realms/la"
-    );
+    assert_eq!(with["oidc"]["issuer"], idp.issuer.as_str());
     assert_eq!(with["oidc"]["clientId"], "senco-console");
+    assert_eq!(with["oidc"]["scope"], "la:202:read");
     let csp = directives(&header(&get(&s, "/").await, "content-security-policy"));
     assert_eq!(
         csp["connect-src"],
-        ["'self'", "https://login.example.org"],
+        ["'self'", idp.issuer.as_str()],
         "{csp:?}"
     );
     s.stop().await;

@@ -328,3 +328,39 @@ pub async fn small_world(s: &TestServer) {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A stand-in for an OpenID provider's two public documents, on a loopback port: its
+/// discovery document and the key set it names, which a test may change (a key rotation).
+pub struct OidcProvider {
+    /// `http://127.0.0.1:PORT`, the issuer.
+    pub issuer: String,
+    /// The key set served at `/jwks`.
+    pub jwks: std::sync::Arc<std::sync::Mutex<Value>>,
+}
+
+/// Serves `jwks` as an OpenID provider's keys until the test ends.
+pub async fn oidc_provider(jwks: Value) -> OidcProvider {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let jwks = std::sync::Arc::new(std::sync::Mutex::new(jwks));
+    let served = jwks.clone();
+    let discovery = json!({ "issuer": issuer, "jwks_uri": format!("{issuer}/jwks"),
+        "authorization_endpoint": format!("{issuer}/auth"), "token_endpoint": format!("{issuer}/token") });
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || {
+                let d = discovery.clone();
+                async move { axum::Json(d) }
+            }),
+        )
+        .route(
+            "/jwks",
+            axum::routing::get(move || {
+                let j = served.lock().unwrap().clone();
+                async move { axum::Json(j) }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    OidcProvider { issuer, jwks }
+}
