@@ -598,6 +598,9 @@ fn cmp_verdict(db: &DbReport, keep: impl Fn(&CmpCheck) -> bool) -> (bool, String
 }
 
 /// The transport floor's verdict: our floors ran no SQL statement.
+/// Statements per request the floor may show from the server's background work alone.
+const FLOOR_BACKGROUND: f64 = 0.001;
+
 fn floor_verdict(db: &DbReport) -> (bool, String) {
     let ours: Vec<&ScenarioResult> = [compare::FLOOR_OURS_VIEWER, compare::FLOOR_OURS_TYPENAME]
         .iter()
@@ -619,10 +622,14 @@ fn floor_verdict(db: &DbReport) -> (bool, String) {
         } else {
             compare::FLOOR_TYPENAME
         };
-        let clean = r.statements_per_request == 0.0 && spoiled(r).is_none();
+        // The process's own background work (the webhook deliverer looks for due deliveries
+        // every second) runs a statement or so a second whatever the load, which comes to
+        // well under 0.001 per request at these rates; a request that read the database
+        // would make it at least 1.
+        let clean = r.statements_per_request < FLOOR_BACKGROUND && spoiled(r).is_none();
         met &= clean;
         parts.push(format!(
-            "`{query}` {:.3} SQL statements per request ({:.0}/s, p50 {:.2} ms, p99 {:.2} ms{})",
+            "`{query}` {:.5} SQL statements per request, the background's ({:.0}/s, p50 {:.2} ms, p99 {:.2} ms{})",
             r.statements_per_request,
             r.stats.throughput,
             r.stats.p50_ms,

@@ -141,6 +141,11 @@ impl Deliverer {
         }
         let me = Arc::new(self);
         let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+        // Attempts are recorded by one task, as many as have finished in one write
+        // transaction: on SQLite every write waits its turn for the one writer, so a write
+        // per attempt would let busy writers starve the deliveries.
+        let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel::<Attempted>();
+        tokio::spawn(record(db.clone(), done_rx));
         let poll = POLL.min(me.backoff.first);
         loop {
             let free = slots.available_permits().min(BATCH as usize) as u64;
@@ -165,9 +170,17 @@ impl Deliverer {
                 };
                 let me = me.clone();
                 let db = db.clone();
+                let done = done_tx.clone();
                 tokio::spawn(async move {
-                    me.attempt(&db, due).await;
-                    drop(slot);
+                    if let Some((at, outcome)) = me.attempt(&db, &due).await {
+                        // The slot is given back once the attempt is recorded.
+                        let _ = done.send(Attempted {
+                            due,
+                            at,
+                            outcome,
+                            _slot: slot,
+                        });
+                    }
                 });
             }
             if !full {
@@ -179,22 +192,21 @@ impl Deliverer {
         }
     }
 
-    async fn attempt(&self, db: &Db, due: Due) {
+    /// Makes one attempt; `None` when its scope could not be checked (the lease lapses and
+    /// it is attempted again).
+    async fn attempt(&self, db: &Db, due: &Due) -> Option<(DateTime<Utc>, Outcome)> {
         let at = Utc::now();
         let started = Instant::now();
         let outcome = match webhooks::in_scope(&db.conn, &due.webhook, &due.event).await {
-            Ok(true) => self.send(&due, at).await,
+            Ok(true) => self.send(due, at).await,
             Ok(false) => Outcome::OutOfScope,
             Err(e) => {
                 tracing::warn!(error = ?e, "could not check a delivery's scope");
-                return;
+                return None;
             }
         };
-        super::metrics::attempted(&due, &outcome, at, started.elapsed());
-        let _gate = db.write_gate().await;
-        if let Err(e) = webhooks::finish(&db.conn, &due.delivery, at, &outcome).await {
-            tracing::warn!(error = ?e, "could not record a webhook attempt");
-        }
+        super::metrics::attempted(due, &outcome, at, started.elapsed());
+        Some((at, outcome))
     }
 
     async fn send(&self, due: &Due, at: DateTime<Utc>) -> Outcome {
@@ -256,6 +268,43 @@ impl Deliverer {
                 failed(None, format!("no answer within {} s", TIMEOUT.as_secs()))
             }
             Err(e) => failed(None, describe(&e)),
+        }
+    }
+}
+
+/// An attempt made, waiting to be recorded, with the in-flight slot it holds.
+struct Attempted {
+    due: Due,
+    at: DateTime<Utc>,
+    outcome: Outcome,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// The most attempts recorded in one transaction.
+const RECORD_BATCH: usize = 256;
+
+/// Records finished attempts, all that are waiting (up to [`RECORD_BATCH`]) in one write
+/// transaction. A batch that cannot be written is logged; its deliveries' leases lapse and
+/// they are attempted again (at least once).
+async fn record(db: Db, mut done: tokio::sync::mpsc::UnboundedReceiver<Attempted>) {
+    while let Some(first) = done.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < RECORD_BATCH {
+            match done.try_recv() {
+                Ok(a) => batch.push(a),
+                Err(_) => break,
+            }
+        }
+        let written = async {
+            let w = db.begin_write().await?;
+            for a in &batch {
+                webhooks::finish(w.txn(), &a.due.delivery, a.at, &a.outcome).await?;
+            }
+            w.commit(crate::freshness::Touched::Nothing).await
+        }
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(error = ?e, attempts = batch.len(), "could not record webhook attempts");
         }
     }
 }

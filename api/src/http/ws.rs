@@ -169,6 +169,10 @@ pub async fn graphql_ws(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(64 * 1024)
+        // Subscriptions send and receive small messages: small buffers (tungstenite's are
+        // 128 KiB each by default) keep a thousand open sockets in a few megabytes.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| serve(state, socket, protocol))
 }
 
