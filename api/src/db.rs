@@ -161,6 +161,15 @@ impl Db {
         conn.begin_with_config(isolation, None).await
     }
 
+    /// Makes this handle wait for `other`'s write gate, so that the two pools' writers
+    /// (the server's and its background workers', over the same SQLite file) take turns in
+    /// order. Without it they would meet only at SQLite's lock, whose busy handler retries
+    /// after growing sleeps, and a lone writer in one pool loses almost every race to a
+    /// busy pool in the other.
+    pub fn share_write_gate(&mut self, other: &Db) {
+        self.write_gate.clone_from(&other.write_gate);
+    }
+
     /// Waits for the right to write (SQLite) and returns the guard to hold while writing.
     pub async fn write_gate(&self) -> WriteGuard<'_> {
         match &self.write_gate {

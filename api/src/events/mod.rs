@@ -233,6 +233,7 @@ async fn worker_db(state: &AppState) -> Db {
         {
             Ok(mut db) => {
                 db.events = state.db.events.clone();
+                db.share_write_gate(&state.db);
                 return db;
             }
             Err(e) => {
