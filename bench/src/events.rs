@@ -91,6 +91,7 @@ type Received = Arc<Mutex<Vec<((i64, i64), Instant)>>>;
 
 /// Runs both measurements: `rate` submissions a second for `duration`, then `subscribers`
 /// subscriptions and submissions at `fanout_rate` a second for `duration`.
+#[allow(clippy::too_many_arguments)]
 pub async fn measure(
     srv: &Server,
     data: &DataSet,
@@ -99,6 +100,7 @@ pub async fn measure(
     subscribers: usize,
     fanout_rate: f64,
     duration: Duration,
+    connections: usize,
 ) -> anyhow::Result<EventsRun> {
     let mut run = EventsRun {
         offered_rate: rate,
@@ -106,7 +108,17 @@ pub async fn measure(
         ..EventsRun::default()
     };
     let admin = token(secret, "bench-events", "admin")?;
-    webhook_lag(srv, data, &admin, secret, rate, duration, &mut run).await?;
+    webhook_lag(
+        srv,
+        data,
+        &admin,
+        secret,
+        rate,
+        duration,
+        connections,
+        &mut run,
+    )
+    .await?;
     fan_out(
         srv,
         data,
@@ -114,19 +126,25 @@ pub async fn measure(
         subscribers,
         fanout_rate,
         duration,
+        connections,
         &mut run,
     )
     .await?;
     Ok(run)
 }
 
-/// Schools for the event writers: the last `n` writer schools, which the "submit" scenario
-/// (the first ones, spread over the list) is unlikely to have written; their current
-/// versions are read first in any case.
-fn event_schools(urns: &[i32], n: usize, skip: usize) -> Vec<i32> {
-    urns.iter().rev().skip(skip).take(n).copied().collect()
+/// Schools for the event writers: `n` of `urns` from the end, none that the "submit"
+/// scenario writes as (its acknowledged versions are checked after the run) nor in `taken`.
+fn event_schools(urns: &[i32], n: usize, avoid: &[i32]) -> Vec<i32> {
+    urns.iter()
+        .rev()
+        .filter(|u| !avoid.contains(u))
+        .take(n)
+        .copied()
+        .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn webhook_lag(
     srv: &Server,
     data: &DataSet,
@@ -134,6 +152,7 @@ async fn webhook_lag(
     secret: &str,
     rate: f64,
     duration: Duration,
+    connections: usize,
     run: &mut EventsRun,
 ) -> anyhow::Result<()> {
     // The receiver: notes when each delivery of (school, version) arrives, once.
@@ -175,7 +194,8 @@ async fn webhook_lag(
         .context("createWebhook answered no id")?
         .to_string();
 
-    let schools = event_schools(&data.writer_urns, 32, 0);
+    let avoid = crate::scenarios::submit_writers(data, connections);
+    let schools = event_schools(&data.writer_urns, 32, &avoid);
     let acks: Acks = Arc::default();
     let (ok, errors, samples, elapsed) =
         submit_at_rate(srv, data, secret, &schools, rate, duration, acks.clone()).await?;
@@ -216,6 +236,7 @@ async fn webhook_lag(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn fan_out(
     srv: &Server,
     data: &DataSet,
@@ -223,6 +244,7 @@ async fn fan_out(
     subscribers: usize,
     rate: f64,
     duration: Duration,
+    connections: usize,
     run: &mut EventsRun,
 ) -> anyhow::Result<()> {
     let la = data.largest_la.0;
@@ -266,7 +288,9 @@ async fn fan_out(
     tokio::time::sleep(Duration::from_millis(500)).await;
     run.rss_subscribed_kib = srv.memory().rss_kib;
     let sampler = RssSampler::start(srv.pid);
-    let schools = event_schools(&data.largest_la_writer_urns, 16, 0);
+    let mut avoid = crate::scenarios::submit_writers(data, connections);
+    avoid.extend(event_schools(&data.writer_urns, 32, &avoid.clone()));
+    let schools = event_schools(&data.largest_la_writer_urns, 16, &avoid);
     let acks: Acks = Arc::default();
     let (ok, errors, samples, _) =
         submit_at_rate(srv, data, secret, &schools, rate, duration, acks.clone()).await?;

@@ -505,6 +505,7 @@ async fn bench_one(
             subscribers,
             fanout_rate,
             duration,
+            args.connections,
         )
         .await
         {

@@ -85,6 +85,15 @@ pub fn token_pool(
     Ok(Arc::new(TokenPool::new(tokens)?))
 }
 
+/// The schools the "submit" scenario writes as, spread across the country: every k-th
+/// relevant school (the caller has checked there are at least `connections`).
+pub fn submit_writers(data: &DataSet, connections: usize) -> Vec<i32> {
+    let step = (data.writer_urns.len() / connections.max(1)).max(1);
+    (0..connections)
+        .filter_map(|i| data.writer_urns.get(i * step).copied())
+        .collect()
+}
+
 /// Signs a token the server will accept, valid for four hours.
 pub fn token(secret: &str, sub: &str, scope: &str) -> anyhow::Result<String> {
     let now = chrono::Utc::now().timestamp();
@@ -278,11 +287,7 @@ pub fn plan(data: &DataSet, secret: &str, connections: usize) -> anyhow::Result<
             data.writer_urns.len()
         );
     }
-    // Writers spread across the country: every k-th relevant school.
-    let step = data.writer_urns.len() / connections;
-    let urns: Vec<i32> = (0..connections)
-        .map(|i| data.writer_urns[i * step])
-        .collect();
+    let urns = submit_writers(data, connections);
     let tokens = urns
         .iter()
         .map(|u| {
