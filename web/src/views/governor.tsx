@@ -23,6 +23,26 @@ function invalid(errors: ApiError[], name: string) {
   return e ? { 'aria-invalid': 'true' as const, 'aria-describedby': errorId(name) } : {};
 }
 
+/** What the last submission came to: its errors, or what was saved. */
+function Outcome({ errors, saved }: { errors: ApiError[]; saved: string | null }) {
+  return (
+    <>
+      {errors.length > 0 && (
+        <div class="error" role="alert">
+          {errors.map((e) => (
+            <p>{e.message}</p>
+          ))}
+        </div>
+      )}
+      {saved && (
+        <p class="ok-text" role="status">
+          {saved}
+        </p>
+      )}
+    </>
+  );
+}
+
 function FieldError({ errors, name }: { errors: ApiError[]; name: string }) {
   const e = errorAt(errors, name);
   return e ? (
@@ -145,18 +165,7 @@ function MeetingForm({ urn, onSaved }: { urn: number; onSaved: () => void }) {
         <input id="m-next" type="date" value={nextOn} {...invalid(errors, 'input.nextMeetingOn')} onInput={(e) => setNextOn((e.target as HTMLInputElement).value)} />
         <FieldError errors={errors} name="input.nextMeetingOn" />
       </div>
-      {errors.length > 0 && (
-        <div class="error" role="alert">
-          {errors.map((e) => (
-            <p>{e.message}</p>
-          ))}
-        </div>
-      )}
-      {saved && (
-        <p class="ok-text" role="status">
-          {saved}
-        </p>
-      )}
+      <Outcome errors={errors} saved={saved} />
       <button type="submit">Record the meeting</button>
     </form>
   );
@@ -202,18 +211,7 @@ function SignOffForm({ urn, reports, onSaved }: { urn: number; reports: any[]; o
           ))}
         </select>
       </div>
-      {errors.length > 0 && (
-        <div class="error" role="alert">
-          {errors.map((e) => (
-            <p>{e.message}</p>
-          ))}
-        </div>
-      )}
-      {saved && (
-        <p class="ok-text" role="status">
-          {saved}
-        </p>
-      )}
+      <Outcome errors={errors} saved={saved} />
       <button type="submit">Sign off the report</button>
     </form>
   );
