@@ -30,6 +30,9 @@ impl StatementCounter {
 /// illustrative calendar when it applies it.
 const CALENDAR_MIGRATION: &str = "m0009_npq_and_evidence";
 
+/// The page cache of the SQLite writer connection, in KiB.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
+
 /// The database handle shared by every request.
 #[derive(Clone)]
 pub struct Db {
@@ -39,6 +42,12 @@ pub struct Db {
     /// upgrade to a write while another writer holds the file, so writers queue here in
     /// process instead of failing with "database is locked". PostgreSQL needs no such gate.
     write_gate: Option<Arc<Mutex<()>>>,
+    /// On an SQLite file, the one connection every write transaction runs on. Each commit
+    /// makes SQLite drop the page cache of every other connection to the file; writes that
+    /// took turns across the pool's connections would each start with a cold cache and read
+    /// the pages of the indexes they update from the file again. On PostgreSQL, and for an
+    /// in-memory SQLite database (whose pool is one connection), writes use `conn`.
+    writer: Option<DatabaseConnection>,
     /// Statements run through this pool.
     pub statements: Arc<StatementCounter>,
     /// Connections the pool holds at most.
@@ -111,13 +120,33 @@ impl Db {
             });
         }
         let statements = Arc::new(StatementCounter::default());
-        let mut conn = Database::connect(options).await?;
-        let counter = statements.clone();
-        conn.set_metric_callback(move |_info| {
-            counter.0.fetch_add(1, Ordering::Relaxed);
-        });
+        let count = |conn: &mut DatabaseConnection| {
+            let counter = statements.clone();
+            conn.set_metric_callback(move |_info| {
+                counter.0.fetch_add(1, Ordering::Relaxed);
+            });
+        };
+        let mut conn = Database::connect(options.clone()).await?;
+        count(&mut conn);
+        let writer = if is_sqlite && !in_memory {
+            let mut w = options;
+            w.max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None::<Duration>)
+                .max_lifetime(None::<Duration>);
+            w.map_sqlx_sqlite_opts(|o| {
+                // A larger page cache than SQLite's 2 MB, for the indexes writes update.
+                o.pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+            });
+            let mut w = Database::connect(w).await?;
+            count(&mut w);
+            Some(w)
+        } else {
+            None
+        };
         Ok(Self {
             conn,
+            writer,
             write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))),
             pool_size,
             statements,
@@ -166,8 +195,15 @@ impl Db {
     /// order. Without it they would meet only at SQLite's lock, whose busy handler retries
     /// after growing sleeps, and a lone writer in one pool loses almost every race to a
     /// busy pool in the other.
+    /// Each keeps its own writer connection, so that the workers' statements are not
+    /// counted as the requests'.
     pub fn share_write_gate(&mut self, other: &Db) {
         self.write_gate.clone_from(&other.write_gate);
+    }
+
+    /// The connection write transactions run on.
+    pub(crate) fn write_conn(&self) -> &DatabaseConnection {
+        self.writer.as_ref().unwrap_or(&self.conn)
     }
 
     /// Waits for the right to write (SQLite) and returns the guard to hold while writing.
@@ -191,7 +227,7 @@ impl Db {
     /// at once with "database is locked" when another writer committed after its read.
     async fn begin_writer(&self) -> Result<DatabaseTransaction, DbErr> {
         if self.backend() == DbBackend::Sqlite {
-            self.conn
+            self.write_conn()
                 .begin_with_options(TransactionOptions {
                     sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                     ..TransactionOptions::default()
@@ -249,7 +285,7 @@ impl Db {
     pub async fn refresh_statistics(&self) -> Result<(), DbErr> {
         if self.backend() == DbBackend::Sqlite {
             let _gate = self.write_gate().await;
-            self.conn
+            self.write_conn()
                 .execute_unprepared("PRAGMA analysis_limit = 1000; ANALYZE;")
                 .await?;
         }

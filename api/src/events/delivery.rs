@@ -27,9 +27,9 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// lapses (within 30 s of a restart, as SPEC 4.11 asks).
 pub const LEASE: Duration = Duration::from_secs(20);
 /// Deliveries claimed at once.
-const BATCH: u64 = 32;
+const BATCH: u64 = 128;
 /// Attempts in flight at once per process.
-const IN_FLIGHT: usize = 32;
+const IN_FLIGHT: usize = 256;
 /// How often due deliveries are looked for when nothing wakes the deliverer (retries fall
 /// due, other replicas' commits on SQLite-less setups): at most this, or the first retry's
 /// wait when that is shorter.
@@ -135,7 +135,7 @@ impl Deliverer {
     pub async fn run(self, db: Db) {
         if db.backend() == sea_orm::DbBackend::Sqlite {
             let _gate = db.write_gate().await;
-            if let Err(e) = webhooks::release_all_leases(&db.conn).await {
+            if let Err(e) = webhooks::release_all_leases(db.write_conn()).await {
                 tracing::warn!(error = ?e, "could not release old delivery leases");
             }
         }
@@ -155,7 +155,7 @@ impl Deliverer {
                 let now = Utc::now();
                 let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
                 let _gate = db.write_gate().await;
-                match webhooks::claim_due(&db.conn, now, until, free).await {
+                match webhooks::claim_due(db.write_conn(), now, until, free).await {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::warn!(error = ?e, "could not claim webhook deliveries");

@@ -118,6 +118,7 @@ pub async fn run_day(db: &Db, day: NaiveDate) -> ApiResult<usize> {
                 dedup_key: Some(r.key),
             })
             .collect(),
+        std::collections::HashMap::new(),
     )
     .await?;
     let run = reminder_run::ActiveModel {
@@ -281,18 +282,31 @@ async fn projections_at_risk<C: ConnectionTrait>(
     on: NaiveDate,
 ) -> ApiResult<Vec<Reminder>> {
     use crate::domain::projection::Projection;
+    use crate::domain::school::LaCode;
     use crate::store::deadlines::{self, DeadlineQuery};
+    use sea_orm::QuerySelect;
     let everyone = Principal::from_claims("reminders".into(), Some("admin".into()));
-    let q = DeadlineQuery {
-        projections: Some(vec![Projection::AtRisk]),
-        // A SENCO who has left is no longer anyone's reminder.
-        current_only: true,
-        ..DeadlineQuery::default()
-    };
-    let at_risk = deadlines::deadlines(db, &everyone, &q, on).await?;
-    Ok(at_risk
-        .iter()
-        .filter_map(|d| {
+    // One LA at a time, so that the run never holds the whole country's deadlines (with
+    // their people and schools) in memory at once.
+    let las: Vec<i32> = entity::school::Entity::find()
+        .select_only()
+        .column(entity::school::Column::LaCode)
+        .distinct()
+        .order_by_asc(entity::school::Column::LaCode)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for la in las {
+        let q = DeadlineQuery {
+            la_code: Some(LaCode(la)),
+            projections: Some(vec![Projection::AtRisk]),
+            // A SENCO who has left is no longer anyone's reminder.
+            current_only: true,
+            ..DeadlineQuery::default()
+        };
+        let at_risk = deadlines::deadlines(db, &everyone, &q, on).await?;
+        out.extend(at_risk.iter().filter_map(|d| {
             let by = d.projection.must_register_by?;
             Some(Reminder {
                 kind: EventType::QualificationAtRisk,
@@ -305,8 +319,9 @@ async fn projections_at_risk<C: ConnectionTrait>(
                     "mustRegisterBy": by,
                 }),
             })
-        })
-        .collect())
+        }));
+    }
+    Ok(out)
 }
 
 /// `GOVERNANCE_ACTION_OVERDUE` (SPEC 4.11): each action still open the day after its due

@@ -40,13 +40,14 @@ pub(crate) async fn write<T>(
     let mut log = Journal::default();
     let out = write(w.txn(), &mut log).await?;
     let events = log.take_events();
+    let schools = log.take_schools();
     let touched = if log.is_empty() {
         Touched::Nothing
     } else {
         touched
     };
     audit::record(w.txn(), p, operation, log).await?;
-    let raised = crate::store::events::insert(w.txn(), events).await?;
+    let raised = crate::store::events::insert(w.txn(), events, schools).await?;
     w.commit(touched).await?;
     db.events.committed(&raised);
     Ok(out)

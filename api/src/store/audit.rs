@@ -23,6 +23,8 @@ use crate::store::{Page, Paged, scope};
 pub struct Journal {
     rows: Vec<RowChange>,
     events: Vec<NewEvent>,
+    /// Schools the use case read in its transaction, which the outbox need not read again.
+    schools: std::collections::HashMap<i32, entity::school::Model>,
 }
 
 /// An event a use case raises, written to the outbox with its change (SPEC 4.11).
@@ -149,6 +151,17 @@ impl Journal {
     /// The events raised so far, leaving none.
     pub fn take_events(&mut self) -> Vec<NewEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    /// Notes a school the use case read in its transaction, so that the outbox, which
+    /// needs the schools of the events raised, does not read it again.
+    pub fn read_school(&mut self, school: &entity::school::Model) {
+        self.schools.insert(school.urn, school.clone());
+    }
+
+    /// The schools noted with [`Journal::read_school`].
+    pub fn take_schools(&mut self) -> std::collections::HashMap<i32, entity::school::Model> {
+        std::mem::take(&mut self.schools)
     }
 }
 

@@ -94,21 +94,33 @@ impl Raised {
 /// says what it stored (an event whose `dedup_key` is stored already is not stored again).
 /// On PostgreSQL the ids are also announced on [`CHANNEL`], which the database delivers to
 /// the listening replicas only when the transaction commits.
-pub async fn insert<C: ConnectionTrait>(db: &C, events: Vec<NewEvent>) -> ApiResult<Raised> {
+/// `known` holds schools the caller read in the same transaction, which are not read again.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    events: Vec<NewEvent>,
+    known: HashMap<i32, school::Model>,
+) -> ApiResult<Raised> {
     if events.is_empty() {
         return Ok(Raised::default());
     }
     let now = Utc::now();
-    let mut urns: Vec<i32> = events.iter().filter_map(|e| e.school_urn).collect();
+    let mut urns: Vec<i32> = events
+        .iter()
+        .filter_map(|e| e.school_urn)
+        .filter(|u| !known.contains_key(u))
+        .collect();
     urns.sort_unstable();
     urns.dedup();
-    let schools: HashMap<i32, school::Model> = school::Entity::find()
-        .filter(school::Column::Urn.is_in(urns))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.urn, s))
-        .collect();
+    let mut schools = known;
+    if !urns.is_empty() {
+        for s in school::Entity::find()
+            .filter(school::Column::Urn.is_in(urns))
+            .all(db)
+            .await?
+        {
+            schools.insert(s.urn, s);
+        }
+    }
     let hooks = webhook::Entity::find()
         .filter(webhook::Column::Active.eq(true))
         .order_by_asc(webhook::Column::Id)

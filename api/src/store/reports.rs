@@ -101,13 +101,31 @@ pub async fn submit<C: ConnectionTrait>(
 ) -> ApiResult<termly_report::Model> {
     let school = require_school(db, s.school_urn, "schoolUrn").await?;
     scope::check_write(p, &school, WriteAction::TermlyReport)?;
+    log.read_school(&school);
     let digest = s.figures.digest(s.term)?;
+    // One read finds both a submission stored under the same idempotency key, if any, and
+    // the term's current version.
+    let this_term = Condition::all()
+        .add(termly_report::Column::AcademicYear.eq(s.term.academic_year))
+        .add(termly_report::Column::Term.eq(s.term.term.as_str()))
+        .add(termly_report::Column::IsLatest.eq(true));
+    let mut wanted = Condition::any().add(this_term);
+    if let Some(key) = &s.idempotency_key {
+        wanted = wanted.add(termly_report::Column::IdempotencyKey.eq(key.as_str()));
+    }
+    let found = termly_report::Entity::find()
+        .filter(termly_report::Column::SchoolUrn.eq(school.urn))
+        .filter(wanted)
+        .all(db)
+        .await?;
+    let is_current = |r: &termly_report::Model| {
+        r.is_latest && r.academic_year == s.term.academic_year && r.term == s.term.term.as_str()
+    };
     if let Some(key) = &s.idempotency_key
-        && let Some(prior) = termly_report::Entity::find()
-            .filter(termly_report::Column::SchoolUrn.eq(school.urn))
-            .filter(termly_report::Column::IdempotencyKey.eq(key.as_str()))
-            .one(db)
-            .await?
+        && let Some(prior) = found
+            .iter()
+            .find(|r| r.idempotency_key.as_deref() == Some(key.as_str()))
+            .cloned()
     {
         // The same key with the same content is a retry of a submission that was stored.
         if prior.content_hash == digest {
@@ -117,15 +135,7 @@ pub async fn submit<C: ConnectionTrait>(
             "this idempotencyKey was already used for a different submission",
         ));
     }
-    let key = Condition::all()
-        .add(termly_report::Column::SchoolUrn.eq(school.urn))
-        .add(termly_report::Column::AcademicYear.eq(s.term.academic_year))
-        .add(termly_report::Column::Term.eq(s.term.term.as_str()));
-    let current = termly_report::Entity::find()
-        .filter(key.clone())
-        .filter(termly_report::Column::IsLatest.eq(true))
-        .one(db)
-        .await?;
+    let current = found.into_iter().find(is_current);
     let version = match (&current, s.expected_version) {
         (None, None | Some(0)) => 1,
         (None, Some(v)) => {
