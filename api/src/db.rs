@@ -42,7 +42,8 @@ pub struct Db {
     /// upgrade to a write while another writer holds the file, so writers queue here in
     /// process instead of failing with "database is locked". PostgreSQL needs no such gate.
     write_gate: Option<Arc<Mutex<()>>>,
-    /// On an SQLite file, the one connection every write transaction runs on. Each commit
+    /// On an SQLite file, the one connection this handle's write transactions run on (the
+    /// event workers' handle has its own). Each commit
     /// makes SQLite drop the page cache of every other connection to the file; writes that
     /// took turns across the pool's connections would each start with a cold cache and read
     /// the pages of the indexes they update from the file again. On PostgreSQL, and for an

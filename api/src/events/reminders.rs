@@ -284,22 +284,14 @@ async fn projections_at_risk<C: ConnectionTrait>(
     use crate::domain::projection::Projection;
     use crate::domain::school::LaCode;
     use crate::store::deadlines::{self, DeadlineQuery};
-    use sea_orm::QuerySelect;
     let everyone = Principal::from_claims("reminders".into(), Some("admin".into()));
-    // One LA at a time, so that the run never holds the whole country's deadlines (with
-    // their people and schools) in memory at once.
-    let las: Vec<i32> = entity::school::Entity::find()
-        .select_only()
-        .column(entity::school::Column::LaCode)
-        .distinct()
-        .order_by_asc(entity::school::Column::LaCode)
-        .into_tuple()
-        .all(db)
-        .await?;
+    // One LA at a time (every school belongs to one), so that the run never holds the
+    // whole country's deadlines, with their people and schools, in memory at once.
+    let las = crate::store::schools::local_authorities(db, &everyone).await?;
     let mut out = Vec::new();
     for la in las {
         let q = DeadlineQuery {
-            la_code: Some(LaCode(la)),
+            la_code: Some(LaCode(la.code)),
             projections: Some(vec![Projection::AtRisk]),
             // A SENCO who has left is no longer anyone's reminder.
             current_only: true,
